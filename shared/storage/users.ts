@@ -1,0 +1,241 @@
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { forEachBounded, isStatus, submitInTransactions } from './batch.js';
+import { KEY_SEPARATOR, userPartition, userPartitions } from './keys.js';
+
+/** The app user entity (docs/data-model.md, Users). Mapped attributes are extra properties. */
+export type UserStatus = 'active' | 'suspended' | 'deleted';
+export type SuspendedBy = '' | 'source_soft_deleted' | 'unqualified';
+export type AttributeValue = string | number | boolean | null;
+
+export interface StoredUser {
+  partitionKey: string;
+  rowKey: string;
+  appUserId: string;
+  connectionId: string;
+  sourceId: string;
+  status: UserStatus;
+  suspendedBy: SuspendedBy;
+  division: string;
+  license: string;
+  appGroups: string[];
+  roles: string[];
+  attributes: Record<string, AttributeValue>;
+  mailKey: string;
+  source: Record<string, unknown>;
+  entraGroups: string[];
+  sourceHash: string;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string;
+  lastRunId: string;
+  etag?: string;
+}
+
+/** What an import needs to know of every linked user without reading whole entities. */
+export interface UserIndexEntry {
+  sourceHash: string;
+  status: UserStatus;
+  suspendedBy: SuspendedBy;
+  mailKey: string;
+}
+
+const FIXED_PROPERTIES = new Set([
+  'partitionKey',
+  'rowKey',
+  'timestamp',
+  'etag',
+  'odata.etag',
+  'appUserId',
+  'connectionId',
+  'sourceId',
+  'status',
+  'suspendedBy',
+  'division',
+  'license',
+  'appGroups',
+  'roles',
+  'attributeNames',
+  'mailKey',
+  'source',
+  'entraGroups',
+  'sourceHash',
+  'createdAt',
+  'updatedAt',
+  'deletedAt',
+  'lastRunId',
+]);
+
+/** Property names an attribute mapping may not target, because the entity already uses them. */
+export const RESERVED_USER_PROPERTIES: ReadonlySet<string> = FIXED_PROPERTIES;
+
+type UserEntity = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+function parseList(value: unknown): string[] {
+  if (typeof value !== 'string' || value === '') return [];
+  const parsed: unknown = JSON.parse(value);
+  return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+export function toEntity(user: StoredUser): UserEntity {
+  const entity: UserEntity = {
+    partitionKey: user.partitionKey,
+    rowKey: user.rowKey,
+    appUserId: user.appUserId,
+    connectionId: user.connectionId,
+    sourceId: user.sourceId,
+    status: user.status,
+    suspendedBy: user.suspendedBy,
+    division: user.division,
+    license: user.license,
+    appGroups: JSON.stringify(user.appGroups),
+    roles: JSON.stringify(user.roles),
+    attributeNames: JSON.stringify(Object.keys(user.attributes)),
+    mailKey: user.mailKey,
+    source: JSON.stringify(user.source),
+    entraGroups: JSON.stringify(user.entraGroups),
+    sourceHash: user.sourceHash,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+    deletedAt: user.deletedAt,
+    lastRunId: user.lastRunId,
+  };
+  for (const [name, value] of Object.entries(user.attributes)) {
+    // Table Storage has no null: an absent property reads back as null.
+    if (value !== null) entity[name] = value;
+  }
+  return entity;
+}
+
+export function fromEntity(entity: Readonly<Record<string, unknown>>): StoredUser {
+  const attributes: Record<string, AttributeValue> = {};
+  for (const name of parseList(entity.attributeNames)) {
+    const value = entity[name];
+    attributes[name] =
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null;
+  }
+  const status = text(entity.status);
+  const suspendedBy = text(entity.suspendedBy);
+  const source: unknown =
+    typeof entity.source === 'string' && entity.source !== '' ? JSON.parse(entity.source) : {};
+  return {
+    partitionKey: text(entity.partitionKey),
+    rowKey: text(entity.rowKey),
+    appUserId: text(entity.appUserId),
+    connectionId: text(entity.connectionId),
+    sourceId: text(entity.sourceId),
+    status: status === 'suspended' || status === 'deleted' ? status : 'active',
+    suspendedBy: suspendedBy === 'source_soft_deleted' || suspendedBy === 'unqualified' ? suspendedBy : '',
+    division: text(entity.division),
+    license: text(entity.license),
+    appGroups: parseList(entity.appGroups),
+    roles: parseList(entity.roles),
+    attributes,
+    mailKey: text(entity.mailKey),
+    source: typeof source === 'object' && source !== null ? (source as Record<string, unknown>) : {},
+    entraGroups: parseList(entity.entraGroups),
+    sourceHash: text(entity.sourceHash),
+    createdAt: text(entity.createdAt),
+    updatedAt: text(entity.updatedAt),
+    deletedAt: text(entity.deletedAt),
+    lastRunId: text(entity.lastRunId),
+    ...(typeof entity.etag === 'string' ? { etag: entity.etag } : {}),
+  };
+}
+
+export const NATIVE_PARTITION_PREFIX = `~native${KEY_SEPARATOR}`;
+
+export function nativePartition(division: string): string {
+  return `${NATIVE_PARTITION_PREFIX}${division}`;
+}
+
+export class UserStore {
+  readonly #client: TableClient;
+  constructor(client: TableClient) {
+    this.#client = client;
+  }
+
+  /** Reads the small index of every linked user of a connection, one query per partition. */
+  async loadIndex(connectionId: string): Promise<Map<string, UserIndexEntry>> {
+    const index = new Map<string, UserIndexEntry>();
+    await forEachBounded(userPartitions(connectionId), 8, async (partition) => {
+      const pages = this.#client.listEntities({
+        queryOptions: {
+          filter: odata`PartitionKey eq ${partition}`,
+          select: ['RowKey', 'sourceHash', 'status', 'suspendedBy', 'mailKey'],
+        },
+      });
+      for await (const entity of pages) {
+        const user = fromEntity(entity);
+        index.set(user.rowKey, {
+          sourceHash: user.sourceHash,
+          status: user.status,
+          suspendedBy: user.suspendedBy,
+          mailKey: user.mailKey,
+        });
+      }
+    });
+    return index;
+  }
+
+  async get(connectionId: string, objectId: string): Promise<StoredUser | undefined> {
+    return await this.getByKey(userPartition(connectionId, objectId), objectId.toLowerCase());
+  }
+
+  async getByKey(partitionKey: string, rowKey: string): Promise<StoredUser | undefined> {
+    try {
+      return fromEntity(await this.#client.getEntity(partitionKey, rowKey));
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Point reads, several at once; ids that have no entity are absent from the result. */
+  async getMany(
+    connectionId: string,
+    objectIds: readonly string[],
+    concurrency = 16,
+  ): Promise<Map<string, StoredUser>> {
+    const found = new Map<string, StoredUser>();
+    await forEachBounded(objectIds, concurrency, async (objectId) => {
+      const user = await this.get(connectionId, objectId);
+      if (user) found.set(objectId.toLowerCase(), user);
+    });
+    return found;
+  }
+
+  /** Writes whole entities (Replace: the entity is ours, a removed attribute must disappear). */
+  async putMany(users: readonly StoredUser[]): Promise<void> {
+    const actions: TransactionAction[] = users.map((user) => ['upsert', toEntity(user), 'Replace']);
+    await submitInTransactions(this.#client, actions);
+  }
+
+  async delete(partitionKey: string, rowKey: string): Promise<void> {
+    try {
+      await this.#client.deleteEntity(partitionKey, rowKey);
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+  }
+
+  /** Every linked user of a connection, partition by partition. */
+  async *listLinked(connectionId: string): AsyncGenerator<StoredUser> {
+    for (const partition of userPartitions(connectionId)) {
+      const pages = this.#client.listEntities({
+        queryOptions: { filter: odata`PartitionKey eq ${partition}` },
+      });
+      for await (const entity of pages) yield fromEntity(entity);
+    }
+  }
+
+  async *listNative(division: string): AsyncGenerator<StoredUser> {
+    const pages = this.#client.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${nativePartition(division)}` },
+    });
+    for await (const entity of pages) yield fromEntity(entity);
+  }
+}
