@@ -124,10 +124,12 @@ export function readSourcePath(properties: SourceProperties, path: string): Json
 
 function suggestProperty(name: string): string | undefined {
   const lower = name.toLowerCase();
+  // Short names are one edit away from too many others for a suggestion to help.
+  const maxDistance = lower.length <= 3 ? 1 : 2;
   let best: { name: string; distance: number } | undefined;
   for (const candidate of PROPERTY_KINDS.keys()) {
     const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+    if (distance <= maxDistance && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
   }
   return best?.name;
 }
