@@ -11,6 +11,8 @@ export type CursorKind = 'users' | 'groups';
 export interface Cursor {
   deltaLink: string;
   runId: string;
+  /** The connection's mapping version the cursor was taken under: another version needs a full import. */
+  configVersion: string;
   updatedAt: string;
   etag: string;
 }
@@ -20,6 +22,7 @@ interface CursorEntity {
   rowKey: CursorKind;
   deltaLink: string;
   runId: string;
+  configVersion: string;
   updatedAt: string;
 }
 
@@ -35,6 +38,7 @@ export class CursorStore {
       return {
         deltaLink: entity.deltaLink,
         runId: entity.runId,
+        configVersion: entity.configVersion,
         updatedAt: entity.updatedAt,
         etag: entity.etag,
       };
@@ -50,6 +54,7 @@ export class CursorStore {
     kind: CursorKind,
     deltaLink: string,
     runId: string,
+    configVersion: string,
     expectedEtag: string | undefined,
   ): Promise<void> {
     const entity: CursorEntity = {
@@ -57,6 +62,7 @@ export class CursorStore {
       rowKey: kind,
       deltaLink,
       runId,
+      configVersion,
       updatedAt: new Date().toISOString(),
     };
     if (expectedEtag === undefined) await this.#client.createEntity(entity);

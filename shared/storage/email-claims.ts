@@ -9,6 +9,8 @@ import { escapeKey, fnv1a, unescapeKey } from './keys.js';
  */
 export interface EmailClaim {
   mailKey: string;
+  /** The owning app user's stable id (see Users.appUserId). */
+  appUserId: string;
   connectionId: string;
   sourceId: string;
   division: string;
@@ -22,6 +24,7 @@ export interface EmailClaim {
 type ClaimEntity = {
   partitionKey: string;
   rowKey: string;
+  appUserId: string;
   connectionId: string;
   sourceId: string;
   division: string;
@@ -40,6 +43,7 @@ function toEntity(claim: EmailClaim): ClaimEntity {
   return {
     partitionKey: claimPartition(claim.mailKey),
     rowKey: escapeKey(claim.mailKey),
+    appUserId: claim.appUserId,
     connectionId: claim.connectionId,
     sourceId: claim.sourceId,
     division: claim.division,
@@ -52,6 +56,7 @@ function toEntity(claim: EmailClaim): ClaimEntity {
 function fromEntity(entity: ClaimEntity & { etag?: string }): EmailClaim {
   return {
     mailKey: unescapeKey(entity.rowKey),
+    appUserId: entity.appUserId,
     connectionId: entity.connectionId,
     sourceId: entity.sourceId,
     division: entity.division,

@@ -4,7 +4,10 @@ import { KEY_SEPARATOR, userPartition, userPartitions } from './keys.js';
 
 /** The app user entity (docs/data-model.md, Users). Mapped attributes are extra properties. */
 export type UserStatus = 'active' | 'suspended' | 'deleted';
-export type SuspendedBy = '' | 'source_soft_deleted' | 'unqualified';
+/** Why a user is suspended (see shared/engine/types.ts SuspensionReason), or '' when it is not. */
+export type SuspendedBy = '' | 'source_soft_deleted' | 'source_deleted' | 'out_of_scope' | 'manual';
+const SUSPENDED_BY: readonly string[] = ['source_soft_deleted', 'source_deleted', 'out_of_scope', 'manual'];
+/** Table properties hold no lists: a list-valued attribute is stored as a JSON array string. */
 export type AttributeValue = string | number | boolean | null;
 
 export interface StoredUser {
@@ -24,6 +27,8 @@ export interface StoredUser {
   source: Record<string, unknown>;
   entraGroups: string[];
   sourceHash: string;
+  /** Hash of the mapped record (attributes, app groups, roles, licence) last written. */
+  mappedHash: string;
   createdAt: string;
   updatedAt: string;
   deletedAt: string;
@@ -34,6 +39,7 @@ export interface StoredUser {
 /** What an import needs to know of every linked user without reading whole entities. */
 export interface UserIndexEntry {
   sourceHash: string;
+  mappedHash: string;
   status: UserStatus;
   suspendedBy: SuspendedBy;
   mailKey: string;
@@ -59,6 +65,7 @@ const FIXED_PROPERTIES = new Set([
   'source',
   'entraGroups',
   'sourceHash',
+  'mappedHash',
   'createdAt',
   'updatedAt',
   'deletedAt',
@@ -98,6 +105,7 @@ export function toEntity(user: StoredUser): UserEntity {
     source: JSON.stringify(user.source),
     entraGroups: JSON.stringify(user.entraGroups),
     sourceHash: user.sourceHash,
+    mappedHash: user.mappedHash,
     createdAt: user.createdAt,
     updatedAt: user.updatedAt,
     deletedAt: user.deletedAt,
@@ -128,7 +136,7 @@ export function fromEntity(entity: Readonly<Record<string, unknown>>): StoredUse
     connectionId: text(entity.connectionId),
     sourceId: text(entity.sourceId),
     status: status === 'suspended' || status === 'deleted' ? status : 'active',
-    suspendedBy: suspendedBy === 'source_soft_deleted' || suspendedBy === 'unqualified' ? suspendedBy : '',
+    suspendedBy: SUSPENDED_BY.includes(suspendedBy) ? (suspendedBy as SuspendedBy) : '',
     division: text(entity.division),
     license: text(entity.license),
     appGroups: parseList(entity.appGroups),
@@ -138,6 +146,7 @@ export function fromEntity(entity: Readonly<Record<string, unknown>>): StoredUse
     source: typeof source === 'object' && source !== null ? (source as Record<string, unknown>) : {},
     entraGroups: parseList(entity.entraGroups),
     sourceHash: text(entity.sourceHash),
+    mappedHash: text(entity.mappedHash),
     createdAt: text(entity.createdAt),
     updatedAt: text(entity.updatedAt),
     deletedAt: text(entity.deletedAt),
@@ -165,13 +174,14 @@ export class UserStore {
       const pages = this.#client.listEntities({
         queryOptions: {
           filter: odata`PartitionKey eq ${partition}`,
-          select: ['RowKey', 'sourceHash', 'status', 'suspendedBy', 'mailKey'],
+          select: ['RowKey', 'sourceHash', 'mappedHash', 'status', 'suspendedBy', 'mailKey'],
         },
       });
       for await (const entity of pages) {
         const user = fromEntity(entity);
         index.set(user.rowKey, {
           sourceHash: user.sourceHash,
+          mappedHash: user.mappedHash,
           status: user.status,
           suspendedBy: user.suspendedBy,
           mailKey: user.mailKey,
@@ -211,6 +221,22 @@ export class UserStore {
   /** Writes whole entities (Replace: the entity is ours, a removed attribute must disappear). */
   async putMany(users: readonly StoredUser[]): Promise<void> {
     const actions: TransactionAction[] = users.map((user) => ['upsert', toEntity(user), 'Replace']);
+    await submitInTransactions(this.#client, actions);
+  }
+
+  /** Updates only what was read from Entra (source, groups, hash): nothing the application sees. */
+  async mergeMany(users: readonly StoredUser[]): Promise<void> {
+    const actions: TransactionAction[] = users.map((user) => [
+      'upsert',
+      {
+        partitionKey: user.partitionKey,
+        rowKey: user.rowKey,
+        source: JSON.stringify(user.source),
+        entraGroups: JSON.stringify(user.entraGroups),
+        sourceHash: user.sourceHash,
+      },
+      'Merge',
+    ]);
     await submitInTransactions(this.#client, actions);
   }
 

@@ -18,12 +18,17 @@ async function freshTable(): Promise<TableClient> {
 }
 
 afterAll(async () => {
-  await Promise.all(tables.map(async (table) => { await table.deleteTable(); }));
+  await Promise.all(
+    tables.map(async (table) => {
+      await table.deleteTable();
+    }),
+  );
 });
 
 function claim(mailKey: string, connectionId: string, sourceId: string): EmailClaim {
   return {
     mailKey,
+    appUserId: `${connectionId}.${sourceId}`,
     connectionId,
     sourceId,
     division: 'north',
@@ -39,7 +44,9 @@ describe('e-mail claims', () => {
     const contenders = Array.from({ length: 12 }, (_, index) =>
       claim('ann@contoso.com', `c${index % 3}`, `u${index}`),
     );
-    const results = await Promise.all(contenders.map(async (candidate) => await claims.claimMany([candidate])));
+    const results = await Promise.all(
+      contenders.map(async (candidate) => await claims.claimMany([candidate])),
+    );
     const winners = results.filter((taken) => !taken.has('ann@contoso.com'));
     expect(winners).toHaveLength(1);
     const holder = await claims.get('ann@contoso.com');
@@ -82,7 +89,9 @@ describe('licence pools', () => {
   it('never sells more seats than the pool has, whatever the contention', async () => {
     const pools = new LicenseStore(await freshTable());
     await pools.configure('north', { pro: 25 });
-    const takes = await Promise.all(Array.from({ length: 10 }, async () => await pools.take('north', 'pro', 4)));
+    const takes = await Promise.all(
+      Array.from({ length: 10 }, async () => await pools.take('north', 'pro', 4)),
+    );
     expect(takes.reduce((sum, taken) => sum + taken, 0)).toBe(25);
     expect(await pools.list('north')).toEqual([{ division: 'north', license: 'pro', seats: 25, used: 25 }]);
     await pools.giveBack('north', 'pro', 5);

@@ -1,0 +1,236 @@
+import { createRunContext, type RunContext } from '../engine/run-context.js';
+import { mergeDeltaObject, type DeltaObject } from '../engine/merge.js';
+import type { SourceUser } from '../engine/types.js';
+import { DeltaStateLostError } from '../graph/errors.js';
+import type { Cursor } from '../storage/cursors.js';
+import type { RunReport } from '../storage/runs.js';
+import type { StoredUser } from '../storage/users.js';
+import { GroupDirectory } from './group-directory.js';
+import { namedGroupIds, reconcileDeps, runFullImport, storedGroupsOf } from './full-import.js';
+import { sourcePropertiesOf, userSelect } from './graph-source.js';
+import { reconcileUsers } from './reconcile.js';
+import type { ActiveRun } from './run.js';
+
+/** Users touched by membership changes but absent from the users delta, reconciled this many at a time. */
+const AFFECTED_BATCH = 500;
+
+/**
+ * An incremental sync: follows the stored delta links for groups and users and applies only what
+ * changed. Falls back to a full import on its own when there is no baseline yet, when the mapping
+ * changed since the baseline, when Graph says the delta state expired or was reset, or when the set of
+ * groups that matter changed in a way deltas cannot fill in.
+ */
+export async function runDeltaSync(run: ActiveRun): Promise<RunReport['held']> {
+  const { config, stores } = run;
+  const usersCursor = await stores.cursors.get(config.id, 'users');
+  const groupsCursor = await stores.cursors.get(config.id, 'groups');
+  const fallback = fallbackReason(usersCursor, groupsCursor, run.configVersion);
+  if (fallback !== null) return await fullImportInstead(run, fallback);
+  try {
+    return await applyDeltas(run, usersCursor as Cursor, groupsCursor as Cursor);
+  } catch (error) {
+    if (!(error instanceof DeltaStateLostError)) throw error;
+    return await fullImportInstead(
+      run,
+      error.kind === 'reset'
+        ? 'Graph reset the delta state of this tenant (410 Gone); a full import rebuilt it.'
+        : 'The stored delta token expired (syncStateNotFound); a full import rebuilt the baseline.',
+    );
+  }
+}
+
+function fallbackReason(
+  users: Cursor | undefined,
+  groups: Cursor | undefined,
+  configVersion: string,
+): string | null {
+  if (!users || !groups) return 'No delta baseline yet: the first sync is a full import.';
+  if (users.configVersion !== configVersion || groups.configVersion !== configVersion) {
+    return 'The connection mapping changed since the last baseline: a full import applied it to everyone.';
+  }
+  return null;
+}
+
+async function fullImportInstead(run: ActiveRun, reason: string): Promise<RunReport['held']> {
+  run.fallbackReason = reason;
+  return await runFullImport(run);
+}
+
+/** Thrown inside a sync when only a full import can tell who is in scope now. */
+class NeedsFullImport extends Error {}
+
+async function applyDeltas(
+  run: ActiveRun,
+  usersCursor: Cursor,
+  groupsCursor: Cursor,
+): Promise<RunReport['held']> {
+  const { config, stores } = run;
+
+  // 1. Groups as stored, then the changes since.
+  const directory = new GroupDirectory();
+  const stored = await stores.groups.load(config.id);
+  const relevantBefore = new Set<string>();
+  for (const group of stored) {
+    directory.upsertGroup(group.id, group.displayName);
+    for (const child of group.childGroups) directory.addMember(group.id, child, 'group');
+    if (group.users !== undefined) {
+      relevantBefore.add(group.id);
+      directory.setUserMembers(group.id, group.users);
+    }
+  }
+  const affected = new Set<string>();
+  const changedGroups = new Set<string>();
+  const removedGroups = new Set<string>();
+  let groupsDeltaLink: string | undefined;
+  for await (const page of run.reader.groupsDelta({ deltaLink: groupsCursor.deltaLink })) {
+    for (const item of page.items) {
+      const groupId = item.id.toLowerCase();
+      changedGroups.add(groupId);
+      if (item.kind === 'removed') {
+        for (const userId of directory.userMembers(groupId)) affected.add(userId);
+        directory.removeGroup(groupId);
+        removedGroups.add(groupId);
+        continue;
+      }
+      removedGroups.delete(groupId);
+      directory.upsertGroup(groupId, item.group.displayName);
+      for (const member of item.members ?? []) {
+        const memberId = member.id.toLowerCase();
+        if (member.type !== 'user' && member.type !== 'group') continue;
+        if (member.change === 'removed') directory.removeMember(groupId, memberId);
+        else directory.addMember(groupId, memberId, member.type);
+        if (member.type === 'user') affected.add(memberId);
+      }
+    }
+    groupsDeltaLink = page.deltaLink ?? groupsDeltaLink;
+    run.progress('groups');
+  }
+
+  let context: RunContext;
+  let relevant: Set<string>;
+  try {
+    context = createRunContext(config, directory.entraGroups());
+    relevant = directory.relevantGroups(namedGroupIds(context), config.scope.nestedGroups);
+    for (const groupId of relevant) {
+      // A group that starts to matter has no stored members: deltas cannot tell who they are.
+      if (!relevantBefore.has(groupId)) throw new NeedsFullImport();
+    }
+  } catch (error) {
+    if (!(error instanceof NeedsFullImport)) throw error;
+    return await fullImportInstead(
+      run,
+      'The groups that decide scope or mappings changed (nesting or names): a full import re-read their members.',
+    );
+  }
+  for (const groupId of relevantBefore) {
+    if (!relevant.has(groupId)) for (const userId of directory.userMembers(groupId)) affected.add(userId);
+  }
+  directory.keepUserMembersOf(relevant);
+  const memberships = directory.directMemberships(relevant);
+  const deps = reconcileDeps(run, context, undefined);
+
+  // 2. Users changed since the cursor, merged onto what is stored.
+  const select = userSelect(config);
+  let usersDeltaLink: string | undefined;
+  for await (const page of run.reader.usersDelta({ deltaLink: usersCursor.deltaLink })) {
+    run.tally.pages += 1;
+    run.tally.usersRead += page.items.length;
+    for (const rejected of page.rejected)
+      run.tally.rejected(rejected.id ?? `item ${rejected.index}`, rejected.reason);
+    const ids = page.items.map((item) => item.id.toLowerCase());
+    const storedUsers = await stores.users.getMany(config.id, ids);
+    const sources: SourceUser[] = page.items.map((item) => {
+      const id = item.id.toLowerCase();
+      affected.delete(id);
+      const previous = storedUsers.get(id)?.source ?? null;
+      const delta: DeltaObject =
+        item.kind === 'removed'
+          ? { id, '@removed': { reason: item.reason } }
+          : ({ ...sourcePropertiesOf(item.user), id });
+      const merged = mergeDeltaObject(previous === null ? null : { ...previous, id }, delta);
+      const { id: _id, ...properties } = merged.properties;
+      return { id, properties, removal: merged.removal, memberOf: memberships.get(id) ?? [] };
+    });
+    await reconcileUsers(deps, sources);
+    usersDeltaLink = page.deltaLink ?? usersDeltaLink;
+    await run.pageDone('users');
+  }
+
+  // 3. Users whose memberships changed but who did not change themselves.
+  const remaining = [...affected];
+  for (let start = 0; start < remaining.length; start += AFFECTED_BATCH) {
+    const ids = remaining.slice(start, start + AFFECTED_BATCH);
+    const storedUsers = await stores.users.getMany(config.id, ids);
+    const sources: SourceUser[] = [];
+    for (const id of ids) {
+      const user = storedUsers.get(id);
+      const properties =
+        user && user.status !== 'deleted' ? user.source : await readUserFromGraph(run, id, select);
+      if (properties === undefined) continue;
+      sources.push({
+        id,
+        properties: properties as SourceUser['properties'],
+        removal: null,
+        memberOf: memberships.get(id) ?? [],
+      });
+    }
+    run.tally.usersRead += sources.length;
+    await reconcileUsers(deps, sources);
+    await run.pageDone('users');
+  }
+
+  run.progress('removals');
+  // The linked count only matters against pending removals; most syncs have none and skip the count.
+  const held = await run.settleRemovals(run.removals.items.length === 0 ? 0 : await countLinked(run));
+
+  if (!run.preview) {
+    const changed = storedGroupsOf(directory, relevant).filter(
+      (group) => changedGroups.has(group.id) || relevant.has(group.id) !== relevantBefore.has(group.id),
+    );
+    await stores.groups.putMany(config.id, changed);
+    await stores.groups.deleteMany(config.id, [...removedGroups]);
+    if (groupsDeltaLink !== undefined) {
+      await stores.cursors.put(
+        config.id,
+        'groups',
+        groupsDeltaLink,
+        run.runId,
+        run.configVersion,
+        groupsCursor.etag,
+      );
+    }
+    if (usersDeltaLink !== undefined) {
+      await stores.cursors.put(
+        config.id,
+        'users',
+        usersDeltaLink,
+        run.runId,
+        run.configVersion,
+        usersCursor.etag,
+      );
+    }
+  }
+  return held;
+}
+
+/** A user who joined a group that matters but was never stored (it was out of scope): read it now. */
+async function readUserFromGraph(
+  run: ActiveRun,
+  id: string,
+  select: readonly string[],
+): Promise<StoredUser['source'] | undefined> {
+  try {
+    return sourcePropertiesOf(await run.reader.getUser(id, { select }));
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && (error as { code: unknown }).code === 'not_found')
+      return undefined;
+    throw error;
+  }
+}
+
+async function countLinked(run: ActiveRun): Promise<number> {
+  const index = await run.stores.users.loadIndex(run.config.id);
+  let linked = 0;
+  for (const entry of index.values()) if (entry.status !== 'deleted') linked += 1;
+  return linked;
+}

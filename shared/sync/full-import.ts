@@ -1,0 +1,183 @@
+import type { ConnectionConfig } from '../config/connection.js';
+import { createRunContext, referencedGroups, type RunContext } from '../engine/run-context.js';
+import type { SourceUser } from '../engine/types.js';
+import type { RunReport } from '../storage/runs.js';
+import type { StoredGroup } from '../storage/groups.js';
+import { GroupDirectory } from './group-directory.js';
+import { sourcePropertiesOf, userSelect } from './graph-source.js';
+import { reconcileUsers, type ReconcileDeps } from './reconcile.js';
+import type { ActiveRun } from './run.js';
+
+/** How many users of the sweep (linked users no longer in Entra) are reconciled at a time. */
+const SWEEP_BATCH = 500;
+
+/** Ids of the groups the connection names (scope and mappings), resolved by the run context. */
+export function namedGroupIds(context: RunContext): Set<string> {
+  const named = new Set<string>(context.scope.groupIds ?? []);
+  for (const mapping of context.groupMappings) named.add(mapping.groupId);
+  return named;
+}
+
+export interface GroupSnapshot {
+  readonly directory: GroupDirectory;
+  readonly context: RunContext;
+  readonly relevant: Set<string>;
+  readonly deltaLink: string | undefined;
+}
+
+/**
+ * Reads every group with its members through a groups delta round: one pass gives names, nesting,
+ * memberships and the groups delta baseline. A large group's members come on several pages under the
+ * same id and are added as they come.
+ */
+export async function readAllGroups(run: ActiveRun): Promise<GroupSnapshot> {
+  const directory = new GroupDirectory();
+  let deltaLink: string | undefined;
+  const needsMembers =
+    referencedGroups(run.config).ids.length + referencedGroups(run.config).displayNames.length > 0;
+  for await (const page of run.reader.groupsDelta({
+    select: ['displayName'],
+    includeMembers: needsMembers,
+  })) {
+    for (const item of page.items) {
+      if (item.kind === 'removed') {
+        directory.removeGroup(item.id.toLowerCase());
+        continue;
+      }
+      const groupId = item.id.toLowerCase();
+      directory.upsertGroup(groupId, item.group.displayName);
+      for (const member of item.members ?? []) {
+        if (member.type !== 'user' && member.type !== 'group') continue;
+        if (member.change === 'removed') directory.removeMember(groupId, member.id.toLowerCase());
+        else directory.addMember(groupId, member.id.toLowerCase(), member.type);
+      }
+    }
+    deltaLink = page.deltaLink ?? deltaLink;
+    run.progress('groups');
+  }
+  const context = createRunContext(run.config, directory.entraGroups());
+  const relevant = directory.relevantGroups(namedGroupIds(context), run.config.scope.nestedGroups);
+  directory.keepUserMembersOf(relevant);
+  return { directory, context, relevant, deltaLink };
+}
+
+export function storedGroupsOf(directory: GroupDirectory, relevant: ReadonlySet<string>): StoredGroup[] {
+  return [...directory.groups.values()].map((group) => {
+    const users = relevant.has(group.id) ? [...directory.userMembers(group.id)] : undefined;
+    return {
+      id: group.id,
+      displayName: group.displayName,
+      usersStored: users !== undefined,
+      userMemberCount: users?.length ?? 0,
+      childGroups: [...directory.childGroups(group.id)],
+      users,
+    };
+  });
+}
+
+/** Reads the next page while the current one is reconciled, so Graph latency hides behind storage. */
+async function* readAhead<T>(pages: AsyncIterator<T>): AsyncGenerator<T> {
+  let next = pages.next();
+  for (;;) {
+    const current = await next;
+    if (current.done === true) return;
+    next = pages.next();
+    // A rejection of the read-ahead is seen when it is awaited; until then it must not go unhandled.
+    next.catch(() => undefined);
+    yield current.value;
+  }
+}
+
+/**
+ * A full import: every user in scope is reconciled; linked users no longer returned are found (mark
+ * and sweep) and handled per policy; the run leaves fresh delta baselines for users and groups.
+ */
+export async function runFullImport(run: ActiveRun): Promise<RunReport['held']> {
+  const { config, stores } = run;
+  const select = userSelect(config);
+  const usersCursor = run.preview ? undefined : await stores.cursors.get(config.id, 'users');
+  const groupsCursor = run.preview ? undefined : await stores.cursors.get(config.id, 'groups');
+  // Taken before the read: whatever changes during the read is seen again by the next sync.
+  const usersBaseline = run.preview ? undefined : await run.reader.latestDeltaLink('users', { select });
+
+  const groups = await readAllGroups(run);
+  const memberships = groups.directory.directMemberships(groups.relevant);
+  const index = await stores.users.loadIndex(config.id);
+  const deps = reconcileDeps(run, groups.context, index);
+
+  const seen = new Set<string>();
+  for await (const page of readAhead(run.reader.listUsers({ select })[Symbol.asyncIterator]())) {
+    run.tally.pages += 1;
+    run.tally.usersRead += page.items.length;
+    for (const rejected of page.rejected)
+      run.tally.rejected(rejected.id ?? `item ${rejected.index}`, rejected.reason);
+    const sources: SourceUser[] = page.items.map((user) => {
+      const id = user.id.toLowerCase();
+      seen.add(id);
+      return { id, properties: sourcePropertiesOf(user), removal: null, memberOf: memberships.get(id) ?? [] };
+    });
+    await reconcileUsers(deps, sources);
+    await run.pageDone('users');
+  }
+
+  // Sweep: linked users the full read did not return are gone from Entra.
+  const gone: SourceUser[] = [];
+  for (const [id, entry] of index) {
+    if (seen.has(id) || entry.status === 'deleted') continue;
+    gone.push({ id, properties: {}, removal: 'missingFromFullImport', memberOf: [] });
+  }
+  for (let start = 0; start < gone.length; start += SWEEP_BATCH) {
+    await reconcileUsers(deps, gone.slice(start, start + SWEEP_BATCH));
+    await run.pageDone('sweep');
+  }
+
+  const linkedUsers = [...index.values()].filter((entry) => entry.status !== 'deleted').length;
+  run.progress('removals');
+  const held = await run.settleRemovals(linkedUsers);
+
+  if (!run.preview) {
+    await stores.groups.replaceAll(config.id, storedGroupsOf(groups.directory, groups.relevant));
+    // The cursors move last: everything they cover is stored by now.
+    if (usersBaseline !== undefined) {
+      await stores.cursors.put(
+        config.id,
+        'users',
+        usersBaseline,
+        run.runId,
+        run.configVersion,
+        usersCursor?.etag,
+      );
+    }
+    if (groups.deltaLink !== undefined) {
+      await stores.cursors.put(
+        config.id,
+        'groups',
+        groups.deltaLink,
+        run.runId,
+        run.configVersion,
+        groupsCursor?.etag,
+      );
+    }
+  }
+  return held;
+}
+
+export function reconcileDeps(
+  run: ActiveRun,
+  context: RunContext,
+  index: ReconcileDeps['index'],
+): ReconcileDeps {
+  return {
+    config: run.config,
+    context,
+    runId: run.runId,
+    preview: run.preview,
+    configVersion: run.configVersion,
+    users: run.stores.users,
+    claims: run.stores.claims,
+    seats: run.seats,
+    tally: run.tally,
+    removals: run.removals,
+    ...(index ? { index } : {}),
+  };
+}
