@@ -39,6 +39,8 @@ export interface RunReport {
   graphRequests: number;
   storageTransactions: number;
   error: { code: string; message: string; nextStep: string | null } | null;
+  /** When held deletions were approved: how many were applied, and how many users had changed since. */
+  approval?: { approvedAt: string; applied: number; skipped: number };
 }
 
 /** One line of the per-user run log. */

@@ -56,6 +56,23 @@ async function fullImportInstead(run: ActiveRun, reason: string): Promise<RunRep
   return await runFullImport(run);
 }
 
+/** The groups as the last import or sync stored them, with the user members of those that mattered. */
+export async function loadGroupDirectory(
+  run: ActiveRun,
+): Promise<{ directory: GroupDirectory; relevant: Set<string> }> {
+  const directory = new GroupDirectory();
+  const relevant = new Set<string>();
+  for (const group of await run.stores.groups.load(run.config.id)) {
+    directory.upsertGroup(group.id, group.displayName);
+    for (const child of group.childGroups) directory.addMember(group.id, child, 'group');
+    if (group.users !== undefined) {
+      relevant.add(group.id);
+      directory.setUserMembers(group.id, group.users);
+    }
+  }
+  return { directory, relevant };
+}
+
 /** Thrown inside a sync when only a full import can tell who is in scope now. */
 class NeedsFullImport extends Error {}
 
@@ -67,17 +84,7 @@ async function applyDeltas(
   const { config, stores } = run;
 
   // 1. Groups as stored, then the changes since.
-  const directory = new GroupDirectory();
-  const stored = await stores.groups.load(config.id);
-  const relevantBefore = new Set<string>();
-  for (const group of stored) {
-    directory.upsertGroup(group.id, group.displayName);
-    for (const child of group.childGroups) directory.addMember(group.id, child, 'group');
-    if (group.users !== undefined) {
-      relevantBefore.add(group.id);
-      directory.setUserMembers(group.id, group.users);
-    }
-  }
+  const { directory, relevant: relevantBefore } = await loadGroupDirectory(run);
   const affected = new Set<string>();
   const changedGroups = new Set<string>();
   const removedGroups = new Set<string>();
@@ -146,7 +153,7 @@ async function applyDeltas(
       const delta: DeltaObject =
         item.kind === 'removed'
           ? { id, '@removed': { reason: item.reason } }
-          : ({ ...sourcePropertiesOf(item.user), id });
+          : { ...sourcePropertiesOf(item.user), id };
       const merged = mergeDeltaObject(previous === null ? null : { ...previous, id }, delta);
       const { id: _id, ...properties } = merged.properties;
       return { id, properties, removal: merged.removal, memberOf: memberships.get(id) ?? [] };

@@ -1,4 +1,3 @@
-import type { ConnectionConfig } from '../config/connection.js';
 import { createRunContext, referencedGroups, type RunContext } from '../engine/run-context.js';
 import type { SourceUser } from '../engine/types.js';
 import type { RunReport } from '../storage/runs.js';

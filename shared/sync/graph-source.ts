@@ -38,7 +38,12 @@ export async function openGraphReader(
     ...(options.trustedCa ? { ca: options.trustedCa } : {}),
     retry: { maxTotalWaitMs: options.retryBudgetSeconds * 1000 },
   });
-  return { reader: new GraphReader(client), close: async () => { await client.close(); } };
+  return {
+    reader: new GraphReader(client),
+    close: async () => {
+      await client.close();
+    },
+  };
 }
 
 /** Exactly the user properties the connection's mapping and scope read: a tight $select. */

@@ -157,7 +157,11 @@ function emptyReport(runId: string, connectionId: string, mode: RunMode, started
   };
 }
 
-const NO_LOG: LogSink = { write: async () => { await Promise.resolve(); } };
+const NO_LOG: LogSink = {
+  write: async () => {
+    await Promise.resolve();
+  },
+};
 
 /**
  * Runs `body` as one run of a connection: under the connection's lease (not for a preview), with a
@@ -199,7 +203,11 @@ export async function executeRun(
   const ledger = await SeatLedger.open(stores.licenses, config.division, preview);
   const log: LogSink = preview
     ? (options.previewLog ?? NO_LOG)
-    : { write: async (entries: readonly RunLogEntry[]) => { await stores.runs.appendLog(runId, entries); } };
+    : {
+        write: async (entries: readonly RunLogEntry[]) => {
+          await stores.runs.appendLog(runId, entries);
+        },
+      };
   const run = new ActiveRun(env, config, runId, mode, opened.reader, ledger, lease, log, options);
 
   const finish = async (

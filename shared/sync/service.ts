@@ -1,0 +1,204 @@
+import { validateConnectionConfig, type ConnectionConfig } from '../config/connection.js';
+import { BadRequestError, ConflictError, NotFoundError, SettingsError } from '../errors.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+import type { StorageClients } from '../storage/clients.js';
+import { ConnectionStore, type StoredConnection } from '../storage/connections.js';
+import { CursorStore } from '../storage/cursors.js';
+import { EmailClaimStore } from '../storage/email-claims.js';
+import { GroupStore } from '../storage/groups.js';
+import { LeaseStore } from '../storage/leases.js';
+import { LicenseStore } from '../storage/licenses.js';
+import { RunStore, type RunLogEntry, type RunReport } from '../storage/runs.js';
+import { Tables } from '../storage/tables.js';
+import { UserStore, type StoredUser } from '../storage/users.js';
+import { runDeltaSync } from './delta-sync.js';
+import { runFullImport } from './full-import.js';
+import type { GraphAccessOptions } from './graph-source.js';
+import { applyRemovals, HeldRemovalStore } from './removals.js';
+import { executeRun, type RunEnvironment, type RunOptions, type SyncStores } from './run.js';
+import { runSelectedImport } from './selected-import.js';
+
+export interface SyncServiceOptions {
+  readonly storage: StorageClients;
+  readonly tablePrefix: string;
+  readonly secrets: SecretStore;
+  readonly graph: GraphAccessOptions;
+  /** How long a run holds its connection before it must renew. Default 10 minutes. */
+  readonly leaseDurationMs?: number;
+}
+
+export interface ImportOptions extends RunOptions {
+  /** Only these users (object ids or userPrincipalNames); all users in scope when absent. */
+  readonly users?: readonly string[];
+}
+
+/**
+ * The one service the adapters (CLI, Azure Functions) call: connections, preview, import, sync,
+ * approval of held deletions, and what the tables say. It knows nothing of its callers.
+ */
+export class SyncService {
+  readonly stores: SyncStores;
+  readonly #env: RunEnvironment;
+
+  constructor(options: SyncServiceOptions) {
+    const tables = new Tables(options.storage, options.tablePrefix);
+    this.stores = {
+      tables,
+      connections: new ConnectionStore(tables.client('connections')),
+      users: new UserStore(tables.client('users')),
+      claims: new EmailClaimStore(tables.client('emailClaims')),
+      groups: new GroupStore(tables.client('groups'), tables.client('groupMembers')),
+      licenses: new LicenseStore(tables.client('licenses')),
+      cursors: new CursorStore(tables.client('cursors')),
+      leases: new LeaseStore(tables.client('leases')),
+      runs: new RunStore(tables.client('runs'), tables.client('runLog')),
+      held: new HeldRemovalStore(tables.client('heldActions')),
+    };
+    this.#env = {
+      stores: this.stores,
+      secrets: options.secrets,
+      graph: options.graph,
+      leaseDurationMs: options.leaseDurationMs ?? 10 * 60_000,
+    };
+  }
+
+  /** Creates the tables that do not exist yet. */
+  async initialize(): Promise<void> {
+    await this.stores.tables.ensureCreated();
+  }
+
+  /** Validates a connection document and stores it (create or replace). */
+  async applyConnection(document: unknown): Promise<StoredConnection> {
+    const validation = validateConnectionConfig(document);
+    if (!validation.ok) {
+      throw new BadRequestError('The connection document is not valid.', {
+        nextStep: 'Fix the fields listed in details (see docs/configuration.md).',
+        details: validation.issues,
+      });
+    }
+    const { config } = validation;
+    return await this.stores.connections.apply(
+      config.id,
+      document as Record<string, unknown>,
+      config.enabled,
+    );
+  }
+
+  async listConnections(): Promise<StoredConnection[]> {
+    return await this.stores.connections.list();
+  }
+
+  async getConnection(id: string): Promise<{ stored: StoredConnection; config: ConnectionConfig }> {
+    const stored = await this.stores.connections.get(id);
+    if (!stored) {
+      throw new NotFoundError(`There is no connection ${id}.`, {
+        nextStep:
+          'Apply it first (`entra-sync connections apply --file <connection.json>`), or check the id with `entra-sync connections list`.',
+      });
+    }
+    const validation = validateConnectionConfig(stored.document);
+    if (!validation.ok) {
+      throw new SettingsError(`The stored document of connection ${id} is no longer valid.`, {
+        nextStep: 'Apply a corrected document for it.',
+        details: validation.issues,
+      });
+    }
+    return { stored, config: { ...validation.config, enabled: stored.enabled } };
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<StoredConnection> {
+    await this.getConnection(id);
+    return await this.stores.connections.update(id, (current) => ({ ...current, enabled }));
+  }
+
+  /** What an import would do, per user, with no writes at all. */
+  async preview(connectionId: string, options: ImportOptions = {}): Promise<RunReport> {
+    const { config } = await this.getConnection(connectionId);
+    return await executeRun(this.#env, config, 'preview', options, async (run) =>
+      options.users ? await runSelectedImport(run, options.users) : await runFullImport(run),
+    );
+  }
+
+  async import(connectionId: string, options: ImportOptions = {}): Promise<RunReport> {
+    const config = await this.#enabledConfig(connectionId);
+    return await executeRun(this.#env, config, 'import', options, async (run) =>
+      options.users ? await runSelectedImport(run, options.users) : await runFullImport(run),
+    );
+  }
+
+  async sync(connectionId: string, options: RunOptions = {}): Promise<RunReport> {
+    const config = await this.#enabledConfig(connectionId);
+    return await executeRun(this.#env, config, 'sync', options, runDeltaSync);
+  }
+
+  /**
+   * Applies the suspensions and deletions a run held at the threshold. Each user is changed only if it
+   * is still as the run saw it; users that changed since are left alone and counted as skipped.
+   */
+  async approve(runId: string): Promise<RunReport> {
+    const report = await this.stores.runs.find(runId);
+    if (!report)
+      throw new NotFoundError(`There is no run ${runId}.`, {
+        nextStep: 'Check the id with `entra-sync runs`.',
+      });
+    if (report.status !== 'deletions_held') {
+      throw new BadRequestError(`Run ${runId} has no held deletions (its status is ${report.status}).`);
+    }
+    const lease = await this.stores.leases.acquire(
+      report.connectionId,
+      `approve-${runId}`,
+      this.#env.leaseDurationMs,
+    );
+    if (!lease.acquired) {
+      throw new ConflictError(`Connection ${report.connectionId} is busy with run ${lease.holder}.`, {
+        nextStep: 'Approve again when that run has finished.',
+      });
+    }
+    try {
+      const removals = await this.stores.held.toRemovals(runId, this.stores.users);
+      const { users, claims, licenses, tables } = this.stores;
+      const outcome = await applyRemovals(
+        { users, usersTable: tables.client('users'), claims, licenses },
+        removals,
+        runId,
+      );
+      await this.stores.held.clear(runId);
+      const approved: RunReport = {
+        ...report,
+        status: 'succeeded',
+        held: report.held ? { ...report.held, count: 0 } : null,
+        approval: {
+          approvedAt: new Date().toISOString(),
+          applied: outcome.applied,
+          skipped: outcome.skipped,
+        },
+      };
+      await this.stores.runs.save(approved);
+      return approved;
+    } finally {
+      await lease.lease.release();
+    }
+  }
+
+  async *users(connectionId: string): AsyncGenerator<StoredUser> {
+    yield* this.stores.users.listLinked(connectionId);
+  }
+
+  async runs(connectionId: string, limit?: number): Promise<RunReport[]> {
+    return await this.stores.runs.list(connectionId, limit);
+  }
+
+  async *runLog(runId: string): AsyncGenerator<RunLogEntry> {
+    yield* this.stores.runs.readLog(runId);
+  }
+
+  async #enabledConfig(connectionId: string): Promise<ConnectionConfig> {
+    const { config } = await this.getConnection(connectionId);
+    if (!config.enabled) {
+      throw new BadRequestError(`Connection ${connectionId} is disabled.`, {
+        nextStep: 'Enable it (`entra-sync connections enable`) to import or sync.',
+      });
+    }
+    return config;
+  }
+}
