@@ -11,7 +11,8 @@
 import { checkSourcePath, readSourcePath } from './source-properties.js';
 import type { JsonValue, MappedValue, SourceProperties } from './types.js';
 
-export type FunctionName = 'Coalesce' | 'ToLower' | 'ToUpper' | 'Join' | 'Replace' | 'StripGuestSuffix' | 'Default';
+export type FunctionName =
+  'Coalesce' | 'ToLower' | 'ToUpper' | 'Join' | 'Replace' | 'StripGuestSuffix' | 'Default';
 
 export type Expression =
   | { readonly kind: 'attribute'; readonly path: string; readonly position: number }
@@ -49,7 +50,9 @@ const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     usage: 'Join(separator, value, ...)',
     apply: ([separator, ...values]) => {
       // Empty values are skipped so that a missing middle name does not leave a double separator.
-      const parts = values.flatMap((value) => (Array.isArray(value) ? value : [value])).flatMap(textOrNothing);
+      const parts = values
+        .flatMap((value): readonly MappedValue[] => (isList(value) ? value : [value]))
+        .flatMap(textOrNothing);
       return parts.length === 0 ? null : parts.join(asText(separator ?? null) ?? '');
     },
   },
@@ -107,7 +110,9 @@ export function evaluateExpression(expression: Expression, properties: SourcePro
     case 'attribute':
       return toMappedValue(readSourcePath(properties, expression.path));
     case 'call':
-      return FUNCTIONS[expression.name].apply(expression.args.map((arg) => evaluateExpression(arg, properties)));
+      return FUNCTIONS[expression.name].apply(
+        expression.args.map((arg) => evaluateExpression(arg, properties)),
+      );
   }
 }
 
@@ -237,12 +242,19 @@ class Parser {
           this.index++;
           break;
         }
-        this.fail(next === undefined ? `"${written}(" is not closed by ")"` : `expected "," or ")" but found "${next}"`);
+        this.fail(
+          next === undefined
+            ? `"${written}(" is not closed by ")"`
+            : `expected "," or ")" but found "${next}"`,
+        );
       }
     }
     const definition = FUNCTIONS[name];
     if (args.length < definition.minArgs || args.length > definition.maxArgs) {
-      this.fail(`${name} takes ${describeArity(definition)} (${definition.usage}) but was given ${args.length}`, position);
+      this.fail(
+        `${name} takes ${describeArity(definition)} (${definition.usage}) but was given ${args.length}`,
+        position,
+      );
     }
     return { kind: 'call', name, args, position };
   }
@@ -282,8 +294,14 @@ function toMappedValue(value: JsonValue): MappedValue {
   return null;
 }
 
+function isList(value: MappedValue): value is readonly string[] {
+  return Array.isArray(value);
+}
+
 function isEmpty(value: MappedValue | undefined): boolean {
-  return value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
+  return (
+    value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)
+  );
 }
 
 function asText(value: MappedValue | JsonValue): string | null {

@@ -72,7 +72,13 @@ const PROPERTY_KINDS: ReadonlyMap<string, SourcePropertyKind> = new Map<string, 
 const DIRECTORY_EXTENSION = /^extension_[0-9a-fA-F]{32}_[A-Za-z0-9_]+$/;
 
 /** The properties every run needs whatever the mapping: identity, matching, and the scope switches. */
-export const ALWAYS_SELECTED_PROPERTIES = ['id', 'userPrincipalName', 'mail', 'accountEnabled', 'userType'] as const;
+export const ALWAYS_SELECTED_PROPERTIES = [
+  'id',
+  'userPrincipalName',
+  'mail',
+  'accountEnabled',
+  'userType',
+] as const;
 
 export type SourcePathCheck =
   | { readonly ok: true; readonly property: string; readonly kind: SourcePropertyKind }
@@ -129,7 +135,8 @@ function suggestProperty(name: string): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const candidate of PROPERTY_KINDS.keys()) {
     const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance <= maxDistance && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+    if (distance <= maxDistance && (best === undefined || distance < best.distance))
+      best = { name: candidate, distance };
   }
   return best?.name;
 }

@@ -69,22 +69,31 @@ type RunEntity = {
   mode: string;
   status: string;
   startedAt: string;
-  report: string;
+  [reportPart: `report${number}`]: string;
 };
 
+/** A report with hundreds of exceptions outgrows one property (32K characters): it spans several. */
+const REPORT_PART_CHARS = 30_000;
+
 function toEntity(report: RunReport): RunEntity {
-  return {
+  const json = JSON.stringify(report);
+  const entity: RunEntity = {
     partitionKey: report.connectionId,
     rowKey: report.runId,
     mode: report.mode,
     status: report.status,
     startedAt: report.startedAt,
-    report: JSON.stringify(report),
   };
+  for (let part = 0; part * REPORT_PART_CHARS < json.length; part += 1) {
+    entity[`report${part}`] = json.slice(part * REPORT_PART_CHARS, (part + 1) * REPORT_PART_CHARS);
+  }
+  return entity;
 }
 
 function fromEntity(entity: Readonly<Record<string, unknown>>): RunReport {
-  return JSON.parse(String(entity.report)) as RunReport;
+  let json = '';
+  for (let part = 0; typeof entity[`report${part}`] === 'string'; part += 1) json += String(entity[`report${part}`]);
+  return JSON.parse(json) as RunReport;
 }
 
 export class RunStore {

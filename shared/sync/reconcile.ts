@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ConnectionConfig } from '../config/connection.js';
 import { decide } from '../engine/decide.js';
 import { canonicalJson } from '../engine/hash.js';
+import { normaliseEmail } from '../engine/email.js';
 import { mapSourceUser } from '../engine/map-user.js';
 import type { RunContext } from '../engine/run-context.js';
 import type {
@@ -102,6 +103,8 @@ function linkedOf(user: StoredUser | undefined): LinkedAppUser | null {
 
 interface Pending {
   source: SourceUser;
+  /** For an unlinked user: its mapped userName as an address, when it differs from its e-mail. */
+  userNameKey: string | null;
   stored: StoredUser | undefined;
   sourceHash: string;
   /** The e-mail key this user needs to hold, when it differs from what it holds. */
@@ -132,6 +135,7 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
     if (!deps.index || known) toRead.push(source.id);
     pending.push({
       source,
+      userNameKey: null,
       stored: undefined,
       sourceHash,
       claimKey: null,
@@ -180,7 +184,10 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
     await deps.users.mergeMany(refreshes);
     for (const link of links) {
       // The claim moves to the linked entity first: from then on the native entity is only a leftover.
-      await deps.claims.transfer(link.holder, claimFor(link.linked));
+      // A native user found by its userName holds another address than the one the user now claims.
+      if (link.holder.mailKey === link.linked.mailKey)
+        await deps.claims.transfer(link.holder, claimFor(link.linked));
+      else await deps.claims.release(link.holder.mailKey, { connectionId: '', sourceId: '' });
       await deps.users.delete(link.native.partitionKey, link.native.rowKey);
     }
     for (const release of releaseClaims) {
@@ -203,9 +210,10 @@ function claimFor(user: StoredUser): Omit<EmailClaim, 'mailKey' | 'etag'> {
 }
 
 /**
- * Finds who holds each address a user needs. In a real run the address is claimed right away (an
- * atomic insert), so that between this read and the user write nobody else can take it; in a preview
- * it is only looked up.
+ * Finds the app users a source user could be: the holder of the address it needs and, for a user not
+ * linked yet, the holder of its userName when that is another address (correlation). In a real run the
+ * address is claimed right away (an atomic insert), so that between this read and the user write nobody
+ * else can take it; in a preview it is only looked up.
  */
 async function resolveEmailCandidates(deps: ReconcileDeps, pending: Pending[]): Promise<void> {
   const connectionId = deps.config.id;
@@ -215,8 +223,14 @@ async function resolveEmailCandidates(deps: ReconcileDeps, pending: Pending[]): 
     const { mapped } = mapSourceUser(deps.context, item.source);
     const key = mapped.emailKey;
     if (!mapped.inScope || key === null) continue;
-    const heldKey = item.stored && item.stored.status !== 'deleted' ? item.stored.mailKey : '';
-    if (heldKey === key) continue;
+    const linked = item.stored !== undefined && item.stored.status !== 'deleted';
+    if (!linked) {
+      const userName = mapped.attributes.userName;
+      const userNameKey =
+        typeof userName === 'string' && userName.includes('@') ? normaliseEmail(userName) : null;
+      item.userNameKey = userNameKey !== key ? userNameKey : null;
+    }
+    if (linked && item.stored?.mailKey === key) continue;
     item.claimKey = key;
     wanting.push(item);
   }
@@ -225,22 +239,17 @@ async function resolveEmailCandidates(deps: ReconcileDeps, pending: Pending[]): 
   const holders = deps.preview
     ? await deps.claims.getMany(wanting.map((item) => item.claimKey as string))
     : await deps.claims.claimMany(
-        wanting.map((item) => ({
-          mailKey: item.claimKey as string,
-          appUserId: item.stored?.appUserId ?? appUserIdOf(connectionId, item.source.id),
-          connectionId,
-          sourceId: item.source.id,
-          division: deps.config.division,
-          userPartitionKey: userPartition(connectionId, item.source.id),
-          userRowKey: item.source.id,
-          claimedAt: new Date().toISOString(),
-        })),
+        wanting.map((item) => ({ mailKey: item.claimKey as string, ...ownClaim(deps, item) })),
       );
+  const userNameKeys = wanting.flatMap((item) => (item.userNameKey === null ? [] : [item.userNameKey]));
+  const userNameHolders =
+    userNameKeys.length === 0 ? new Map<string, EmailClaim>() : await deps.claims.getMany(userNameKeys);
 
   // Two users of this page wanting one address: the first keeps it, the second sees it taken.
   const firstWanter = new Map<string, string>();
   for (const item of wanting) {
     const key = item.claimKey as string;
+    const found: EmailClaim[] = [];
     const holder = holders.get(key);
     if (!holder) {
       const first = firstWanter.get(key);
@@ -248,45 +257,50 @@ async function resolveEmailCandidates(deps: ReconcileDeps, pending: Pending[]): 
         firstWanter.set(key, item.source.id);
         item.claimedNow = !deps.preview;
       } else {
-        item.candidates = [
-          {
-            appUserId: appUserIdOf(connectionId, first),
-            division: deps.config.division,
-            link: { connectionId, sourceUserId: first },
-          },
-        ];
+        item.candidates.push({
+          appUserId: appUserIdOf(connectionId, first),
+          division: deps.config.division,
+          link: { connectionId, sourceUserId: first },
+        });
       }
-      continue;
-    }
-    if (holder.connectionId === connectionId && holder.sourceId === item.source.id) {
+    } else if (holder.connectionId === connectionId && holder.sourceId === item.source.id) {
       // Ours already: left by a run that stopped between claiming and writing.
       item.claimedNow = !deps.preview;
-      continue;
+    } else if (
+      (await isStaleClaim(deps, holder)) &&
+      (deps.preview || (await deps.claims.transfer(holder, ownClaim(deps, item))))
+    ) {
+      item.claimedNow = !deps.preview;
+    } else {
+      found.push(holder);
     }
-    if (await isStaleClaim(deps, holder)) {
-      const taken = deps.preview || (await deps.claims.transfer(holder, ownClaim(deps, item)));
-      if (taken) {
-        item.claimedNow = !deps.preview;
-        continue;
+    const byUserName = item.userNameKey === null ? undefined : userNameHolders.get(item.userNameKey);
+    if (
+      byUserName &&
+      byUserName.appUserId !== found[0]?.appUserId &&
+      !(await isStaleClaim(deps, byUserName))
+    ) {
+      found.push(byUserName);
+    }
+    for (const claim of found) {
+      const native =
+        claim.connectionId === ''
+          ? await deps.users.getByKey(claim.userPartitionKey, claim.userRowKey)
+          : undefined;
+      if (found.length === 1) {
+        item.holder = claim;
+        item.native = native;
       }
-    }
-    item.holder = holder;
-    const native =
-      holder.connectionId === ''
-        ? await deps.users.getByKey(holder.userPartitionKey, holder.userRowKey)
-        : undefined;
-    item.native = native;
-    item.candidates = [
-      {
-        appUserId: holder.appUserId,
-        division: holder.division,
+      item.candidates.push({
+        appUserId: claim.appUserId,
+        division: claim.division,
         link:
-          holder.connectionId === ''
+          claim.connectionId === ''
             ? null
-            : { connectionId: holder.connectionId, sourceUserId: holder.sourceId },
+            : { connectionId: claim.connectionId, sourceUserId: claim.sourceId },
         current: native ? stateOf(native) : null,
-      },
-    ];
+      });
+    }
   }
 }
 

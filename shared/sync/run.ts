@@ -200,7 +200,7 @@ export async function executeRun(
     await lease?.release();
     throw error;
   });
-  const ledger = await SeatLedger.open(stores.licenses, config.division, preview);
+  const ledger = await SeatLedger.open(stores.licenses, config.division, config.licenses.seats, preview);
   const log: LogSink = preview
     ? (options.previewLog ?? NO_LOG)
     : {

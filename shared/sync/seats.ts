@@ -21,11 +21,20 @@ export class SeatLedger {
     this.#preview = preview;
   }
 
-  static async open(pools: LicenseStore, division: string, preview: boolean): Promise<SeatLedger> {
+  /** `seats` are the connection's configured pool sizes, which a real run writes to the pools first. */
+  static async open(
+    pools: LicenseStore,
+    division: string,
+    seats: Readonly<Record<string, number>>,
+    preview: boolean,
+  ): Promise<SeatLedger> {
     const ledger = new SeatLedger(pools, division, preview);
     if (preview) {
-      for (const pool of await pools.list(division))
-        ledger.#free.set(pool.license, Math.max(0, pool.seats - pool.used));
+      const stored = new Map((await pools.list(division)).map((pool) => [pool.license, pool]));
+      for (const license of new Set([...Object.keys(seats), ...stored.keys()])) {
+        const pool = stored.get(license);
+        ledger.#free.set(license, Math.max(0, (seats[license] ?? pool?.seats ?? 0) - (pool?.used ?? 0)));
+      }
     }
     return ledger;
   }
