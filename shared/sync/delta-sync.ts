@@ -139,7 +139,8 @@ async function applyDeltas(
   // 2. Users changed since the cursor, merged onto what is stored.
   const select = userSelect(config);
   let usersDeltaLink: string | undefined;
-  for await (const page of run.reader.usersDelta({ deltaLink: usersCursor.deltaLink })) {
+  // return=minimal: changed users carry only what changed, which the merge onto the snapshot expects.
+  for await (const page of run.reader.usersDelta({ deltaLink: usersCursor.deltaLink, preferMinimal: true })) {
     run.tally.pages += 1;
     run.tally.usersRead += page.items.length;
     for (const rejected of page.rejected)

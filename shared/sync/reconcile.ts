@@ -230,7 +230,8 @@ async function resolveEmailCandidates(deps: ReconcileDeps, pending: Pending[]): 
         typeof userName === 'string' && userName.includes('@') ? normaliseEmail(userName) : null;
       item.userNameKey = userNameKey !== key ? userNameKey : null;
     }
-    if (linked && item.stored?.mailKey === key) continue;
+    // A division change re-takes the claim too, so that it records the user's new division.
+    if (linked && item.stored?.mailKey === key && item.stored.division === deps.config.division) continue;
     item.claimKey = key;
     wanting.push(item);
   }
@@ -264,7 +265,9 @@ async function resolveEmailCandidates(deps: ReconcileDeps, pending: Pending[]): 
         });
       }
     } else if (holder.connectionId === connectionId && holder.sourceId === item.source.id) {
-      // Ours already: left by a run that stopped between claiming and writing.
+      // Ours already: left by a run that stopped between claiming and writing, or a division change.
+      if (!deps.preview && holder.division !== deps.config.division)
+        await deps.claims.transfer(holder, ownClaim(deps, item));
       item.claimedNow = !deps.preview;
     } else if (
       (await isStaleClaim(deps, holder)) &&
@@ -371,7 +374,9 @@ function applyDecision(
     case 'UPDATE':
     case 'LINK':
     case 'REACTIVATE': {
-      if (decision.action === 'UPDATE' && !decision.write) {
+      // The division is the connection's, not the mapping's: moving it is a write the hash cannot see.
+      const divisionChanged = current !== undefined && current.division !== deps.config.division;
+      if (decision.action === 'UPDATE' && !decision.write && !divisionChanged) {
         // Nothing the app sees changed; keep the stored snapshot current so partial deltas merge right.
         if (current && current.sourceHash !== item.sourceHash)
           out.refreshes.push(withSource(current, item, now));
