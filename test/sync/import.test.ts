@@ -27,7 +27,10 @@ beforeAll(async () => {
   // The two largest groups with user members: one gives a scarce licence, one a role.
   const bySize = fixture.tenant
     .liveGroupIds()
-    .map((id) => ({ id, users: fixture.tenant.membersOf(id).filter((member) => fixture.tenant.getUser(member)).length }))
+    .map((id) => ({
+      id,
+      users: fixture.tenant.membersOf(id).filter((member) => fixture.tenant.getUser(member)).length,
+    }))
     .sort((a, b) => b.users - a.users);
   salesGroup = (bySize[0] as { id: string }).id;
   staffGroup = (bySize[1] as { id: string }).id;
@@ -67,7 +70,14 @@ describe('preview and full import', () => {
     const inScope = expectedInScope();
     const noSeat = report.situations.NO_SEAT ?? 0;
     expect(users.map((user) => user.sourceId).sort()).toEqual(
-      [...inScope].filter((id) => !report.exceptions.some((exception) => exception.situation === 'NO_SEAT' && users.every((u) => u.sourceId !== id))).sort(),
+      [...inScope]
+        .filter(
+          (id) =>
+            !report.exceptions.some(
+              (exception) => exception.situation === 'NO_SEAT' && users.every((u) => u.sourceId !== id),
+            ),
+        )
+        .sort(),
     );
     expect(users.length + noSeat).toBe(inScope.size);
 
