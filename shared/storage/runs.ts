@@ -9,7 +9,8 @@ import { packChunks, unpackChunk } from './chunks.js';
  * more entities.
  */
 export type RunMode = 'preview' | 'import' | 'sync';
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'deletions_held';
+/** `superseded`: its held deletions were carried into a later run, which held or applied them. */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'deletions_held' | 'superseded';
 
 export interface RunException {
   user: string;
@@ -41,6 +42,8 @@ export interface RunReport {
   error: { code: string; message: string; nextStep: string | null } | null;
   /** When held deletions were approved: how many were applied, and how many users had changed since. */
   approval?: { approvedAt: string; applied: number; skipped: number };
+  /** The later run that took over this run's held deletions. */
+  supersededBy?: string;
 }
 
 /** One line of the per-user run log. */
@@ -92,7 +95,8 @@ function toEntity(report: RunReport): RunEntity {
 
 function fromEntity(entity: Readonly<Record<string, unknown>>): RunReport {
   let json = '';
-  for (let part = 0; typeof entity[`report${part}`] === 'string'; part += 1) json += String(entity[`report${part}`]);
+  for (let part = 0; typeof entity[`report${part}`] === 'string'; part += 1)
+    json += String(entity[`report${part}`]);
   return JSON.parse(json) as RunReport;
 }
 

@@ -130,6 +130,7 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
     const known = deps.index?.get(source.id);
     if (known && source.removal === null && known.status === 'active' && known.sourceHash === sourceHash) {
       deps.tally.unchanged(source.id, userNameOf(source));
+      deps.removals.drop(userPartition(connectionId, source.id), source.id);
       continue;
     }
     if (!deps.index || known) toRead.push(source.id);
@@ -168,6 +169,8 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
       freeSeats: deps.seats.freeSeats(),
     });
     deps.tally.record(decision, userNameOf(item.source));
+    if (!REMOVAL_ACTIONS.has(decision.action))
+      deps.removals.drop(userPartition(connectionId, item.source.id), item.source.id);
     const keepsClaim = applyDecision(deps, item, decision, now, { writes, refreshes, links });
     if (item.claimedNow && !keepsClaim && item.claimKey) {
       releaseClaims.push({ mailKey: item.claimKey, sourceId: item.source.id });
@@ -351,6 +354,7 @@ async function reserveSeats(deps: ReconcileDeps, pending: readonly Pending[]): P
 }
 
 const SEAT_TAKING = new Set(['CREATE', 'LINK', 'UPDATE', 'REACTIVATE']);
+const REMOVAL_ACTIONS = new Set(['SUSPEND', 'DELETE', 'UNLINK']);
 
 /** Turns a decision into entity writes or queued removals; returns whether the user keeps its claim. */
 function applyDecision(

@@ -32,6 +32,11 @@ export class RemovalQueue {
     this.#items.set(`${removal.user.partitionKey}/${removal.user.rowKey}`, removal);
   }
 
+  /** The user's latest decision is not a removal (it is back, or in scope again): forget any queued one. */
+  drop(partitionKey: string, rowKey: string): void {
+    this.#items.delete(`${partitionKey}/${rowKey}`);
+  }
+
   get items(): QueuedRemoval[] {
     return [...this.#items.values()];
   }
@@ -237,12 +242,15 @@ export class HeldRemovalStore {
     await submitInTransactions(this.#client, actions);
   }
 
-  /** Turns held entries back into removals: each user is read again and applied only if unchanged. */
+  /**
+   * Turns held entries back into removals: each user is read again, and one that changed since the
+   * hold is left out (what the hold was about no longer holds).
+   */
   async toRemovals(runId: string, users: UserStore): Promise<QueuedRemoval[]> {
     const removals: QueuedRemoval[] = [];
     for (const held of await this.read(runId)) {
       const user = await users.getByKey(held.partitionKey, held.rowKey);
-      if (!user) continue;
+      if (!user || (held.etag !== null && user.etag !== held.etag)) continue;
       removals.push({
         user: { ...user, ...(held.etag === null ? {} : { etag: held.etag }) },
         action: held.action,

@@ -269,8 +269,10 @@ export async function executeRun(
       await stores.runs.save(report);
       await stores.licenses.configure(config.division, config.licenses.seats);
     }
+    const carried = await carryOverHeldRemovals(run);
     const held = await body(run);
     await run.tally.flush(log);
+    if (!preview) await supersede(run, carried);
     run.progress('done');
     return await finish(held ? 'deletions_held' : 'succeeded', held, undefined);
   } catch (error) {
@@ -279,6 +281,30 @@ export async function executeRun(
   } finally {
     await opened.close();
     await lease?.release();
+  }
+}
+
+/**
+ * Deletions held by an earlier run are not forgotten when the next run starts: they join this run's
+ * queue (unless their user changed since), this run's own decisions drop the ones whose users are back,
+ * and what remains is held again or applied with the rest.
+ */
+async function carryOverHeldRemovals(run: ActiveRun): Promise<string[]> {
+  const heldRuns = (await run.stores.runs.list(run.config.id, 20)).filter(
+    (report) => report.status === 'deletions_held',
+  );
+  for (const report of heldRuns) {
+    for (const removal of await run.stores.held.toRemovals(report.runId, run.stores.users))
+      run.removals.add(removal);
+  }
+  return heldRuns.map((report) => report.runId);
+}
+
+async function supersede(run: ActiveRun, runIds: readonly string[]): Promise<void> {
+  for (const runId of runIds) {
+    const report = await run.stores.runs.get(run.config.id, runId);
+    if (report) await run.stores.runs.save({ ...report, status: 'superseded', supersededBy: run.runId });
+    await run.stores.held.clear(runId);
   }
 }
 

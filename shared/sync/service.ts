@@ -141,6 +141,14 @@ export class SyncService {
       throw new NotFoundError(`There is no run ${runId}.`, {
         nextStep: 'Check the id with `entra-sync runs`.',
       });
+    if (report.status === 'superseded') {
+      throw new BadRequestError(
+        `Run ${runId} was superseded by run ${report.supersededBy ?? '?'}, which carried its held deletions.`,
+        {
+          nextStep: `Review and approve the newer run: entra-sync approve --run ${report.supersededBy ?? '<run id>'}`,
+        },
+      );
+    }
     if (report.status !== 'deletions_held') {
       throw new BadRequestError(`Run ${runId} has no held deletions (its status is ${report.status}).`);
     }
