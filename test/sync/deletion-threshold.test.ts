@@ -44,7 +44,9 @@ describe('deletion threshold', () => {
     const next = await fixture.service.sync('contoso');
     expect(next.status).toBe('deletions_held');
     expect(next.held?.count).toBe(doomed.length - 1);
-    expect((await fixture.service.runs('contoso')).find((run) => run.runId === held.runId)?.status).toBe('superseded');
+    expect((await fixture.service.runs('contoso')).find((run) => run.runId === held.runId)?.status).toBe(
+      'superseded',
+    );
     await expect(fixture.service.approve(held.runId)).rejects.toThrow(/superseded/);
 
     const approved = await fixture.service.approve(next.runId);
