@@ -39,9 +39,15 @@ const KNOWN: Record<CloudName, { authorityHost: string; graphBaseUrl: string }> 
   // GCC High (L4). Plain GCC tenants use the global cloud, as the deployments page says.
   usgov: { authorityHost: 'https://login.microsoftonline.us', graphBaseUrl: 'https://graph.microsoft.us' },
   // DoD (L5) signs in at the same US Government authority but has its own Graph root.
-  usgovdod: { authorityHost: 'https://login.microsoftonline.us', graphBaseUrl: 'https://dod-graph.microsoft.us' },
+  usgovdod: {
+    authorityHost: 'https://login.microsoftonline.us',
+    graphBaseUrl: 'https://dod-graph.microsoft.us',
+  },
   // Operated by 21Vianet.
-  china: { authorityHost: 'https://login.chinacloudapi.cn', graphBaseUrl: 'https://microsoftgraph.chinacloudapi.cn' },
+  china: {
+    authorityHost: 'https://login.chinacloudapi.cn',
+    graphBaseUrl: 'https://microsoftgraph.chinacloudapi.cn',
+  },
 };
 
 export function isCloudName(value: unknown): value is CloudName {

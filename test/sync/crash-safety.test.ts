@@ -116,7 +116,7 @@ describe('crash safety', () => {
       killAfter(doomed, Math.floor(importRequests * fraction));
       await expect(doomed.import('contoso')).rejects.toThrow();
       const recovered = await newService(prefix);
-      await runUntilItSticks(async () => recovered.import('contoso'));
+      await runUntilItSticks(async () => await recovered.import('contoso'));
       expect(await snapshot(recovered), `crash at ${fraction}`).toEqual(expected);
     }
   });
@@ -146,7 +146,7 @@ describe('crash safety', () => {
       killAfter(doomed, Math.floor(syncRequests * fraction));
       await expect(doomed.sync('contoso')).rejects.toThrow();
       const recovered = await newService(prefix);
-      await runUntilItSticks(async () => recovered.sync('contoso'));
+      await runUntilItSticks(async () => await recovered.sync('contoso'));
       expect(await snapshot(recovered), `crash at ${fraction}`).toEqual(expected);
     }
   });
