@@ -1,5 +1,5 @@
-import type { TableClient } from '@azure/data-tables';
-import { createAllOrReport, forEachBounded, isStatus } from './batch.js';
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { createAllOrReport, forEachBounded, isStatus, submitInTransactions } from './batch.js';
 import { escapeKey, fnv1a, unescapeKey } from './keys.js';
 
 /**
@@ -114,6 +114,20 @@ export class EmailClaimStore {
       if (isStatus(error, 412) || isStatus(error, 404)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Gives back addresses claimed moments ago by this run for users it then did not write (an exception,
+   * no seat). Nobody else can hold them yet, so they go in partition transactions without a read.
+   */
+  async releaseFresh(mailKeys: readonly string[]): Promise<void> {
+    await submitInTransactions(
+      this.#client,
+      [...new Set(mailKeys)].map((mailKey): TransactionAction => [
+        'delete',
+        { partitionKey: claimPartition(mailKey), rowKey: escapeKey(mailKey) },
+      ]),
+    );
   }
 
   /** Releases an address, but only while it still belongs to this owner. */

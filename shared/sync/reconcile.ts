@@ -157,6 +157,7 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
   const writes: StoredUser[] = [];
   const refreshes: StoredUser[] = [];
   const releaseClaims: { mailKey: string; sourceId: string }[] = [];
+  const releaseFresh: string[] = [];
   const links: { native: StoredUser; holder: EmailClaim; linked: StoredUser }[] = [];
   const now = deps.now?.() ?? new Date().toISOString();
 
@@ -172,9 +173,7 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
     if (!REMOVAL_ACTIONS.has(decision.action))
       deps.removals.drop(userPartition(connectionId, item.source.id), item.source.id);
     const keepsClaim = applyDecision(deps, item, decision, now, { writes, refreshes, links });
-    if (item.claimedNow && !keepsClaim && item.claimKey) {
-      releaseClaims.push({ mailKey: item.claimKey, sourceId: item.source.id });
-    }
+    if (item.claimedNow && !keepsClaim && item.claimKey) releaseFresh.push(item.claimKey);
     // The address the user held before, when it now holds another one.
     const previousKey = item.stored?.mailKey;
     if (keepsClaim && previousKey && item.claimKey && previousKey !== item.claimKey) {
@@ -193,6 +192,7 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
       else await deps.claims.release(link.holder.mailKey, { connectionId: '', sourceId: '' });
       await deps.users.delete(link.native.partitionKey, link.native.rowKey);
     }
+    await deps.claims.releaseFresh(releaseFresh);
     for (const release of releaseClaims) {
       await deps.claims.release(release.mailKey, { connectionId, sourceId: release.sourceId });
     }

@@ -174,7 +174,7 @@ export class SyncService {
       const approved: RunReport = {
         ...report,
         status: 'succeeded',
-        held: report.held ? { ...report.held, count: 0 } : null,
+        held: null,
         approval: {
           approvedAt: new Date().toISOString(),
           applied: outcome.applied,
