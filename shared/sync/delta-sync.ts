@@ -86,6 +86,8 @@ async function applyDeltas(
   // 1. Groups as stored, then the changes since.
   const { directory, relevant: relevantBefore } = await loadGroupDirectory(run);
   const affected = new Set<string>();
+  /** Users whose membership changed, by group: only the groups that matter make them worth a look. */
+  const memberChanges = new Map<string, string[]>();
   const changedGroups = new Set<string>();
   const removedGroups = new Set<string>();
   let groupsDeltaLink: string | undefined;
@@ -106,7 +108,11 @@ async function applyDeltas(
         if (member.type !== 'user' && member.type !== 'group') continue;
         if (member.change === 'removed') directory.removeMember(groupId, memberId);
         else directory.addMember(groupId, memberId, member.type);
-        if (member.type === 'user') affected.add(memberId);
+        if (member.type === 'user') {
+          const changed = memberChanges.get(groupId);
+          if (changed) changed.push(memberId);
+          else memberChanges.set(groupId, [memberId]);
+        }
       }
     }
     groupsDeltaLink = page.deltaLink ?? groupsDeltaLink;
@@ -131,6 +137,10 @@ async function applyDeltas(
   }
   for (const groupId of relevantBefore) {
     if (!relevant.has(groupId)) for (const userId of directory.userMembers(groupId)) affected.add(userId);
+  }
+  for (const [groupId, userIds] of memberChanges) {
+    if (relevant.has(groupId) || relevantBefore.has(groupId))
+      for (const userId of userIds) affected.add(userId);
   }
   directory.keepUserMembersOf(relevant);
   const memberships = directory.directMemberships(relevant);

@@ -1,4 +1,4 @@
-import { createRunContext, referencedGroups, type RunContext } from '../engine/run-context.js';
+import { createRunContext, type RunContext } from '../engine/run-context.js';
 import type { SourceUser } from '../engine/types.js';
 import type { RunReport } from '../storage/runs.js';
 import type { StoredGroup } from '../storage/groups.js';
@@ -25,38 +25,40 @@ export interface GroupSnapshot {
 }
 
 /**
- * Reads every group with its members through a groups delta round: one pass gives names, nesting,
- * memberships and the groups delta baseline. A large group's members come on several pages under the
- * same id and are added as they come.
+ * Reads what a run needs of the tenant's groups: every group's name (to resolve the connection's
+ * references and to offer mappings), and the members of the groups the scope and mappings use, with
+ * nesting the groups below them. Members of other groups decide nothing and are not read: a tenant with
+ * thousands of groups costs a handful of requests. The groups delta baseline is taken first, so changes
+ * made during the read are seen again by the next sync.
  */
 export async function readAllGroups(run: ActiveRun): Promise<GroupSnapshot> {
   const directory = new GroupDirectory();
-  let deltaLink: string | undefined;
-  const needsMembers =
-    referencedGroups(run.config).ids.length + referencedGroups(run.config).displayNames.length > 0;
-  for await (const page of run.reader.groupsDelta({
-    select: ['displayName'],
-    includeMembers: needsMembers,
-  })) {
-    for (const item of page.items) {
-      if (item.kind === 'removed') {
-        directory.removeGroup(item.id.toLowerCase());
-        continue;
-      }
-      const groupId = item.id.toLowerCase();
-      directory.upsertGroup(groupId, item.group.displayName);
-      for (const member of item.members ?? []) {
+  const deltaLink = run.preview
+    ? undefined
+    : await run.reader.latestDeltaLink('groups', { select: ['displayName'], includeMembers: true });
+  for await (const page of run.reader.listGroups({ select: ['displayName'] })) {
+    for (const group of page.items) directory.upsertGroup(group.id.toLowerCase(), group.displayName);
+    run.progress('groups');
+  }
+  // Names resolve against every group; nesting is known only below the named groups, which is all it needs.
+  const named = namedGroupIds(createRunContext(run.config, directory.entraGroups()));
+  const pending = [...named];
+  const read = new Set<string>();
+  while (pending.length > 0) {
+    const groupId = pending.pop() as string;
+    if (read.has(groupId) || !directory.groups.has(groupId)) continue;
+    read.add(groupId);
+    for await (const page of run.reader.listGroupMembers(groupId, { select: ['id'] })) {
+      for (const member of page.items) {
         if (member.type !== 'user' && member.type !== 'group') continue;
-        if (member.change === 'removed') directory.removeMember(groupId, member.id.toLowerCase());
-        else directory.addMember(groupId, member.id.toLowerCase(), member.type);
+        directory.addMember(groupId, member.id.toLowerCase(), member.type);
+        if (member.type === 'group' && run.config.scope.nestedGroups) pending.push(member.id.toLowerCase());
       }
     }
-    deltaLink = page.deltaLink ?? deltaLink;
     run.progress('groups');
   }
   const context = createRunContext(run.config, directory.entraGroups());
   const relevant = directory.relevantGroups(namedGroupIds(context), run.config.scope.nestedGroups);
-  directory.keepUserMembersOf(relevant);
   return { directory, context, relevant, deltaLink };
 }
 
