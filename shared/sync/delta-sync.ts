@@ -1,10 +1,10 @@
 import { createRunContext, type RunContext } from '../engine/run-context.js';
 import { mergeDeltaObject, type DeltaObject } from '../engine/merge.js';
-import type { SourceUser } from '../engine/types.js';
+import type { SourceProperties, SourceUser } from '../engine/types.js';
 import { DeltaStateLostError } from '../graph/errors.js';
 import type { Cursor } from '../storage/cursors.js';
 import type { RunReport } from '../storage/runs.js';
-import type { StoredUser } from '../storage/users.js';
+import { forEachBounded } from '../storage/batch.js';
 import { GroupDirectory } from './group-directory.js';
 import { namedGroupIds, reconcileDeps, runFullImport, storedGroupsOf } from './full-import.js';
 import { sourcePropertiesOf, userSelect } from './graph-source.js';
@@ -157,17 +157,34 @@ async function applyDeltas(
       run.tally.rejected(rejected.id ?? `item ${rejected.index}`, rejected.reason);
     const ids = page.items.map((item) => item.id.toLowerCase());
     const storedUsers = await stores.users.getMany(config.id, ids);
-    const sources: SourceUser[] = page.items.map((item) => {
+    const sources: SourceUser[] = [];
+    const incomplete: string[] = [];
+    for (const item of page.items) {
       const id = item.id.toLowerCase();
       affected.delete(id);
-      const previous = storedUsers.get(id)?.source ?? null;
+      const stored = storedUsers.get(id);
+      const previous = stored && stored.status !== 'deleted' ? stored.source : null;
+      if (
+        item.kind === 'upsert' &&
+        previous === null &&
+        select.some((name) => name !== 'id' && !(name in item.user))
+      ) {
+        // A partial object (return=minimal) of a user we hold no snapshot of: read the whole user.
+        incomplete.push(id);
+        continue;
+      }
       const delta: DeltaObject =
         item.kind === 'removed'
           ? { id, '@removed': { reason: item.reason } }
           : { ...sourcePropertiesOf(item.user), id };
       const merged = mergeDeltaObject(previous === null ? null : { ...previous, id }, delta);
       const { id: _id, ...properties } = merged.properties;
-      return { id, properties, removal: merged.removal, memberOf: memberships.get(id) ?? [] };
+      sources.push({ id, properties, removal: merged.removal, memberOf: memberships.get(id) ?? [] });
+    }
+    await forEachBounded(incomplete, 8, async (id) => {
+      const properties = await readUserFromGraph(run, id, select);
+      if (properties !== undefined)
+        sources.push({ id, properties, removal: null, memberOf: memberships.get(id) ?? [] });
     });
     await reconcileUsers(deps, sources);
     usersDeltaLink = page.deltaLink ?? usersDeltaLink;
@@ -236,7 +253,7 @@ async function readUserFromGraph(
   run: ActiveRun,
   id: string,
   select: readonly string[],
-): Promise<StoredUser['source'] | undefined> {
+): Promise<SourceProperties | undefined> {
   try {
     return sourcePropertiesOf(await run.reader.getUser(id, { select }));
   } catch (error) {
