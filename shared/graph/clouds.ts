@@ -5,9 +5,8 @@ import { SettingsError } from '../errors.js';
  * are not accepted by another, so the two must always be chosen together.
  * Endpoints: https://learn.microsoft.com/graph/deployments
  */
-export type CloudName = 'global' | 'usgov' | 'usgovdod' | 'china';
-
-export const CLOUD_NAMES: readonly CloudName[] = ['global', 'usgov', 'usgovdod', 'china'];
+export const CLOUD_NAMES = ['global', 'usgov', 'usgovdod', 'china'] as const;
+export type CloudName = (typeof CLOUD_NAMES)[number];
 
 /** An explicit pair of endpoints, for example the simulated tenant in tests. Both must be https. */
 export interface CustomCloud {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveCloudEndpoints } from '../../shared/config/cloud.js';
+import { resolveCloud } from '../../shared/graph/clouds.js';
 import {
   parseConnectionConfig,
   validateConnectionConfig,
@@ -147,12 +147,12 @@ describe('connection document: cloud', () => {
     ['china', 'https://login.chinacloudapi.cn', 'https://microsoftgraph.chinacloudapi.cn'],
   ] as const)('%s has its own endpoints', (cloud, authorityHost, graphBaseUrl) => {
     const config = parseConnectionConfig(withChanges({ cloud }));
-    expect(resolveCloudEndpoints(config.cloud)).toEqual({ authorityHost, graphBaseUrl });
+    expect(resolveCloud(config.cloud)).toMatchObject({ authorityHost, graphBaseUrl });
   });
 
   it('takes explicit https endpoints, without trailing slashes', () => {
     const cloud = { authorityHost: 'https://localhost:8443/', graphBaseUrl: 'https://127.0.0.1:8443' };
-    expect(resolveCloudEndpoints(parseConnectionConfig(withChanges({ cloud })).cloud)).toEqual({
+    expect(resolveCloud(parseConnectionConfig(withChanges({ cloud })).cloud)).toMatchObject({
       authorityHost: 'https://localhost:8443',
       graphBaseUrl: 'https://127.0.0.1:8443',
     });
