@@ -1,0 +1,56 @@
+/**
+ * Request counts by endpoint, with ids normalised ('GET /v1.0/groups/{id}/members'), so a test can
+ * assert how many calls a sync made and of which kind.
+ */
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The endpoint of a path: Graph ids and user principal names become {id}, a login tenant {tenant}. */
+export function normaliseEndpoint(method: string, segments: readonly string[]): string {
+  if (segments[0] === 'v1.0' || segments[0] === 'beta') {
+    const parts = segments.map((segment, i) => {
+      if (GUID.test(segment)) return '{id}';
+      if (i === 2 && segments[1] === 'users' && segment.includes('@')) return '{id}';
+      return segment;
+    });
+    return `${method} /${parts.join('/')}`;
+  }
+  if (segments.length === 0) return `${method} /`;
+  return `${method} /{tenant}/${segments.slice(1).join('/')}`;
+}
+
+export interface RequestCountSnapshot {
+  readonly total: number;
+  readonly byEndpoint: Readonly<Record<string, number>>;
+}
+
+export class RequestCounter {
+  private readonly counts = new Map<string, number>();
+  private totalCount = 0;
+
+  record(endpoint: string): void {
+    this.totalCount += 1;
+    this.counts.set(endpoint, (this.counts.get(endpoint) ?? 0) + 1);
+  }
+
+  get total(): number {
+    return this.totalCount;
+  }
+
+  /** Requests to one endpoint, for example count('GET /v1.0/users/delta'). */
+  count(endpoint: string): number {
+    return this.counts.get(endpoint) ?? 0;
+  }
+
+  snapshot(): RequestCountSnapshot {
+    return {
+      total: this.totalCount,
+      byEndpoint: Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b))),
+    };
+  }
+
+  reset(): void {
+    this.counts.clear();
+    this.totalCount = 0;
+  }
+}
