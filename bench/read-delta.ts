@@ -7,16 +7,11 @@
  *
  * Prints one JSON line with users, seconds, Graph requests and this process's peak RSS.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { z } from 'zod';
 import { createGraphClient, createGraphCredential, GraphReader } from '../shared/graph/index.js';
+import { startSimulatorProcess } from './support/processes.js';
 
 const USER_SELECT = [
   'displayName',
@@ -50,54 +45,6 @@ if (!Number.isInteger(users) || users < 1 || !Number.isInteger(groups) || groups
 }
 if (strategy !== 'delta' && strategy !== 'full') throw new Error('--strategy is delta or full');
 
-/** The standalone simulator's start line (docs/dev/simulator-contract.md). */
-const startLineSchema = z.looseObject({
-  authorityHost: z.string(),
-  graphBaseUrl: z.string(),
-  caPath: z.string(),
-  tenants: z.array(z.looseObject({ tenantId: z.string() })).min(1),
-  apps: z.array(z.looseObject({ clientId: z.string(), clientSecret: z.string() })).min(1),
-});
-type StartLine = z.infer<typeof startLineSchema>;
-
-async function startSimulator(): Promise<{ child: ChildProcess; start: StartLine }> {
-  const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-  const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-  const child = spawn(
-    process.execPath,
-    [tsx, resolve(root, 'test/simulator/main.ts'), '--users', String(users), '--groups', String(groups)],
-    // stdin stays open: the simulator exits when it closes, so it never outlives this process.
-    { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const lines = createInterface({ input: child.stdout });
-  const exited = new Promise<never>((_, reject) => {
-    child.once('exit', (code) => {
-      reject(new Error(`The simulator exited (${String(code)}) before printing its start line`));
-    });
-  });
-  const firstJsonLine = (async () => {
-    for await (const line of lines) {
-      const trimmed = line.trim();
-      if (trimmed.startsWith('{')) return trimmed;
-    }
-    throw new Error('The simulator closed its output without a start line');
-  })();
-  const line = await Promise.race([firstJsonLine, exited]);
-  // Keep draining its output so that it never blocks on a full pipe.
-  lines.on('line', () => undefined);
-  return { child, start: startLineSchema.parse(JSON.parse(line)) };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((done) => child.once('exit', done));
-  child.stdin?.end();
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
-}
-
 function traceMemory(pages: number): void {
   if (!values['trace-memory'] || pages % 50 !== 0) return;
   const mb = (n: number) => Math.round(n / 2 ** 20);
@@ -110,7 +57,8 @@ function traceMemory(pages: number): void {
   );
 }
 
-const { child, start } = await startSimulator();
+const simulator = await startSimulatorProcess(['--users', String(users), '--groups', String(groups)]);
+const { start } = simulator;
 try {
   const tenant = start.tenants[0];
   const app = start.apps[0];
@@ -197,5 +145,5 @@ try {
   console.log(JSON.stringify(result));
   if (peakRssMb > result.targetRssMb) process.exitCode = 1;
 } finally {
-  await stop(child);
+  await simulator.stop();
 }

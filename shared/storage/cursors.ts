@@ -13,9 +13,14 @@ export interface Cursor {
   runId: string;
   /** The connection's mapping version the cursor was taken under: another version needs a full import. */
   configVersion: string;
+  /** Users cursor only: app users linked to the connection after the run, for the deletion threshold. */
+  linkedUsers: number | undefined;
   updatedAt: string;
   etag: string;
 }
+
+/** What a run writes into a cursor. */
+export type CursorState = Pick<Cursor, 'deltaLink' | 'runId' | 'configVersion'> & { linkedUsers?: number };
 
 interface CursorEntity {
   partitionKey: string;
@@ -23,6 +28,7 @@ interface CursorEntity {
   deltaLink: string;
   runId: string;
   configVersion: string;
+  linkedUsers?: number;
   updatedAt: string;
 }
 
@@ -39,6 +45,8 @@ export class CursorStore {
         deltaLink: entity.deltaLink,
         runId: entity.runId,
         configVersion: entity.configVersion,
+        linkedUsers:
+          typeof entity.linkedUsers === 'number' && entity.linkedUsers >= 0 ? entity.linkedUsers : undefined,
         updatedAt: entity.updatedAt,
         etag: entity.etag,
       };
@@ -52,21 +60,29 @@ export class CursorStore {
   async put(
     connectionId: string,
     kind: CursorKind,
-    deltaLink: string,
-    runId: string,
-    configVersion: string,
+    state: CursorState,
     expectedEtag: string | undefined,
   ): Promise<void> {
     const entity: CursorEntity = {
       partitionKey: connectionId,
       rowKey: kind,
-      deltaLink,
-      runId,
-      configVersion,
+      ...state,
       updatedAt: new Date().toISOString(),
     };
     if (expectedEtag === undefined) await this.#client.createEntity(entity);
     else await this.#client.updateEntity(entity, 'Replace', { etag: expectedEtag });
+  }
+
+  /** Forgets the linked-user count (a run changed it without moving the cursor): the next sync counts. */
+  async forgetLinkedUsers(connectionId: string): Promise<void> {
+    try {
+      await this.#client.updateEntity(
+        { partitionKey: connectionId, rowKey: 'users', linkedUsers: -1 },
+        'Merge',
+      );
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
   }
 
   async delete(connectionId: string, kind: CursorKind): Promise<void> {

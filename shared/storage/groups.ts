@@ -1,5 +1,5 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import { submitInTransactions } from './batch.js';
+import { isStatus, submitInTransactions } from './batch.js';
 import { packChunks, unpackChunk } from './chunks.js';
 import { KEY_SEPARATOR } from './keys.js';
 
@@ -103,12 +103,16 @@ export class GroupStore {
     for (const group of groups) await this.#writeMembers(connectionId, group);
   }
 
+  /** Removes groups deleted in Entra; one never stored (created and deleted between two runs) is fine. */
   async deleteMany(connectionId: string, groupIds: readonly string[]): Promise<void> {
-    await submitInTransactions(
-      this.#groups,
-      groupIds.map((id): TransactionAction => ['delete', { partitionKey: connectionId, rowKey: id }]),
-    );
-    for (const id of groupIds) await this.#writeMembers(connectionId, { id, childGroups: [], users: [] });
+    for (const id of groupIds) {
+      try {
+        await this.#groups.deleteEntity(connectionId, id);
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+      }
+      await this.#writeMembers(connectionId, { id, childGroups: [], users: [] });
+    }
   }
 
   #entity(connectionId: string, group: StoredGroup, now: string): GroupEntity {

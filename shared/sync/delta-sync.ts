@@ -215,8 +215,12 @@ async function applyDeltas(
   }
 
   run.progress('removals');
-  // The linked count only matters against pending removals; most syncs have none and skip the count.
-  const held = await run.settleRemovals(run.removals.items.length === 0 ? 0 : await countLinked(run));
+  // The count the last run left; counted afresh only when it is unknown or a run died since.
+  const linkedBefore =
+    usersCursor.linkedUsers !== undefined && !run.recoveredFromInterruption
+      ? usersCursor.linkedUsers
+      : await countLinked(run);
+  const held = await run.settleRemovals(linkedBefore);
 
   if (!run.preview) {
     const changed = storedGroupsOf(directory, relevant).filter(
@@ -228,9 +232,7 @@ async function applyDeltas(
       await stores.cursors.put(
         config.id,
         'groups',
-        groupsDeltaLink,
-        run.runId,
-        run.configVersion,
+        { deltaLink: groupsDeltaLink, runId: run.runId, configVersion: run.configVersion },
         groupsCursor.etag,
       );
     }
@@ -238,9 +240,12 @@ async function applyDeltas(
       await stores.cursors.put(
         config.id,
         'users',
-        usersDeltaLink,
-        run.runId,
-        run.configVersion,
+        {
+          deltaLink: usersDeltaLink,
+          runId: run.runId,
+          configVersion: run.configVersion,
+          linkedUsers: run.linkedAfter(linkedBefore),
+        },
         usersCursor.etag,
       );
     }

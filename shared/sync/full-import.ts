@@ -143,9 +143,12 @@ export async function runFullImport(run: ActiveRun): Promise<RunReport['held']> 
       await stores.cursors.put(
         config.id,
         'users',
-        usersBaseline,
-        run.runId,
-        run.configVersion,
+        {
+          deltaLink: usersBaseline,
+          runId: run.runId,
+          configVersion: run.configVersion,
+          linkedUsers: run.linkedAfter(linkedUsers),
+        },
         usersCursor?.etag,
       );
     }
@@ -153,9 +156,7 @@ export async function runFullImport(run: ActiveRun): Promise<RunReport['held']> 
       await stores.cursors.put(
         config.id,
         'groups',
-        groups.deltaLink,
-        run.runId,
-        run.configVersion,
+        { deltaLink: groups.deltaLink, runId: run.runId, configVersion: run.configVersion },
         groupsCursor?.etag,
       );
     }

@@ -62,6 +62,8 @@ export interface RemovalStores {
 
 export interface RemovalOutcome {
   applied: number;
+  /** Of those, the deletions and unlinks: users no longer linked to the connection. */
+  unlinked: number;
   /** Users that changed since the decision (another run got there first): left as they are. */
   skipped: number;
 }
@@ -74,13 +76,18 @@ export async function applyRemovals(
 ): Promise<RemovalOutcome> {
   let applied = 0;
   let skipped = 0;
+  let unlinked = 0;
   const now = new Date().toISOString();
   await forEachBounded(removals, 16, async (removal) => {
     const done = await applyOne(stores, removal, runId, now);
-    if (done) applied += 1;
-    else skipped += 1;
+    if (!done) {
+      skipped += 1;
+      return;
+    }
+    applied += 1;
+    if (removal.action !== 'SUSPEND') unlinked += 1;
   });
-  return { applied, skipped };
+  return { applied, skipped, unlinked };
 }
 
 async function replaceIfUnchanged(

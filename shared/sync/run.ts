@@ -62,6 +62,10 @@ export class ActiveRun {
   readonly configVersion: string;
   readonly startedAt = new Date();
   fallbackReason: string | null = null;
+  /** Set when the previous run of the connection died: counts kept by runs are recounted. */
+  recoveredFromInterruption = false;
+  /** Deletions and unlinks applied by this run (not held), for the linked-user count. */
+  #unlinked = 0;
   #lastRenew = Date.now();
 
   constructor(
@@ -128,8 +132,19 @@ export class ActiveRun {
       return { count: check.pending, threshold: check.limit, linkedUsers };
     }
     const { users, claims, licenses, tables } = this.stores;
-    await applyRemovals({ users, usersTable: tables.client('users'), claims, licenses }, items, this.runId);
+    const outcome = await applyRemovals(
+      { users, usersTable: tables.client('users'), claims, licenses },
+      items,
+      this.runId,
+    );
+    this.#unlinked += outcome.unlinked;
     return null;
+  }
+
+  /** App users linked after this run, from the count before it and what it did. */
+  linkedAfter(linkedBefore: number): number {
+    const gained = (this.tally.actions.CREATE ?? 0) + (this.tally.actions.LINK ?? 0);
+    return Math.max(0, linkedBefore + gained - this.#unlinked);
   }
 }
 
@@ -265,7 +280,7 @@ export async function executeRun(
 
   try {
     if (!preview) {
-      await recoverFromInterruptedRun(env, config);
+      run.recoveredFromInterruption = await recoverFromInterruptedRun(env, config);
       await stores.runs.save(report);
       await stores.licenses.configure(config.division, config.licenses.seats);
     }
@@ -313,10 +328,10 @@ async function supersede(run: ActiveRun, runIds: readonly string[]): Promise<voi
  * may have taken licence seats it never used. Under the lease nobody else runs this connection, so the
  * seats of its division are counted again from the users that hold them.
  */
-async function recoverFromInterruptedRun(env: RunEnvironment, config: ConnectionConfig): Promise<void> {
+async function recoverFromInterruptedRun(env: RunEnvironment, config: ConnectionConfig): Promise<boolean> {
   const { stores } = env;
   const latest = await stores.runs.latest(config.id);
-  if (latest?.status !== 'running') return;
+  if (latest?.status !== 'running') return false;
   await stores.runs.save({
     ...latest,
     status: 'failed',
@@ -336,4 +351,5 @@ async function recoverFromInterruptedRun(env: RunEnvironment, config: Connection
     }
   }
   await stores.licenses.setUsed(config.division, Object.fromEntries(used));
+  return true;
 }

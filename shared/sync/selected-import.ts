@@ -61,5 +61,8 @@ export async function runSelectedImport(
   await run.pageDone('users');
 
   const linked = run.removals.items.length === 0 ? 0 : (await run.stores.users.loadIndex(config.id)).size;
-  return await run.settleRemovals(linked);
+  const held = await run.settleRemovals(linked);
+  // This run links and unlinks users without moving the cursor: the next sync counts them afresh.
+  if (!run.preview) await run.stores.cursors.forgetLinkedUsers(config.id);
+  return held;
 }

@@ -171,6 +171,7 @@ export class SyncService {
         runId,
       );
       await this.stores.held.clear(runId);
+      await this.stores.cursors.forgetLinkedUsers(report.connectionId);
       const approved: RunReport = {
         ...report,
         status: 'succeeded',

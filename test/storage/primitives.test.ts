@@ -149,14 +149,31 @@ describe('cursors', () => {
   it('moves a cursor only over the version that was read', async () => {
     const cursors = new CursorStore(await freshTable());
     expect(await cursors.get('c1', 'users')).toBeUndefined();
-    await cursors.put('c1', 'users', 'https://graph/delta?$deltatoken=1', 'run-1', 'v1', undefined);
+    await cursors.put(
+      'c1',
+      'users',
+      { deltaLink: 'https://graph/delta?$deltatoken=1', runId: 'run-1', configVersion: 'v1' },
+      undefined,
+    );
     const first = await cursors.get('c1', 'users');
     expect(first?.deltaLink).toContain('deltatoken=1');
-    await cursors.put('c1', 'users', 'https://graph/delta?$deltatoken=2', 'run-2', 'v1', first?.etag);
+    await cursors.put(
+      'c1',
+      'users',
+      { deltaLink: 'https://graph/delta?$deltatoken=2', runId: 'run-2', configVersion: 'v1' },
+      first?.etag,
+    );
     await expect(
-      cursors.put('c1', 'users', 'https://graph/delta?$deltatoken=stale', 'run-3', 'v1', first?.etag),
+      cursors.put(
+        'c1',
+        'users',
+        { deltaLink: 'https://graph/delta?$deltatoken=stale', runId: 'run-3', configVersion: 'v1' },
+        first?.etag,
+      ),
     ).rejects.toMatchObject({ statusCode: 412 });
-    await expect(cursors.put('c1', 'users', 'x', 'run-4', 'v1', undefined)).rejects.toMatchObject({
+    await expect(
+      cursors.put('c1', 'users', { deltaLink: 'x', runId: 'run-4', configVersion: 'v1' }, undefined),
+    ).rejects.toMatchObject({
       statusCode: 409,
     });
     expect((await cursors.get('c1', 'users'))?.deltaLink).toContain('deltatoken=2');
