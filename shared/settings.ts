@@ -52,6 +52,23 @@ export const settingsSchema = z.object({
     .default('EntraSync'),
   /** The longest a run waits in total on Graph throttling (Retry-After) before it stops and says when to retry. */
   GRAPH_RETRY_BUDGET_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
+  /** The Entra tenant whose administrators use the admin API and console (tokens are checked against it). */
+  ADMIN_TENANT_ID: z.guid('must be the tenant id (a GUID)').optional(),
+  /** The audience of admin tokens: the Application ID URI or client id of the EntraSync app registration. */
+  ADMIN_API_AUDIENCE: z.string().min(1).optional(),
+  /** Where admin tokens are issued; the global cloud unless the admins live in a national cloud. */
+  ADMIN_AUTHORITY_HOST: z.url({ protocol: /^https$/ }).default('https://login.microsoftonline.com'),
+  /** The admin consent callback as registered on the app; defaults to https://<WEBSITE_HOSTNAME>/api/consent/callback. */
+  CONSENT_REDIRECT_URI: z.url({ protocol: /^https?$/ }).optional(),
+  /** The Key Vault secret holding the key that signs consent state. */
+  CONSENT_STATE_SECRET_NAME: z
+    .string()
+    .regex(/^[0-9A-Za-z-]{1,127}$/, 'must be a Key Vault secret name: letters, digits and dashes')
+    .default('consent-state-key'),
+  /** The Function app's host name, set by Azure; used for the default consent callback. */
+  WEBSITE_HOSTNAME: z.string().min(1).optional(),
+  /** The client id of the app's user-assigned managed identity, which DefaultAzureCredential uses. */
+  AZURE_CLIENT_ID: z.string().min(1).optional(),
 });
 
 export type StorageSettings =

@@ -90,3 +90,12 @@ describe('local.settings.sample.json', () => {
     expect(() => loadSettings(sample.Values)).not.toThrow();
   });
 });
+
+describe('README settings table', () => {
+  it('documents every setting', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { settingsSchema } = await import('../../shared/settings.js');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const name of Object.keys(settingsSchema.shape)) expect(readme).toContain(`| \`${name}\` |`);
+  });
+});
