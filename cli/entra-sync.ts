@@ -225,7 +225,8 @@ export function describeFailure(error: unknown): string {
   if (error instanceof ConsentMissingError && error.adminConsentUrl) {
     lines.push(`Admin consent URL (open as an administrator of the tenant): ${error.adminConsentUrl}`);
   }
-  if (error instanceof ThrottledError) lines.push(`Retry at: ${error.retryAt.toISOString()} (in ${Math.ceil(error.retryAfterSeconds)} s).`);
+  if (error instanceof ThrottledError)
+    lines.push(`Retry at: ${error.retryAt.toISOString()} (in ${Math.ceil(error.retryAfterSeconds)} s).`);
   if (error.details !== undefined && error.code === 'bad_request')
     lines.push(JSON.stringify(error.details, null, 2));
   return lines.join('\n');

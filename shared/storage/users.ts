@@ -1,5 +1,5 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import { forEachBounded, isStatus, submitInTransactions } from './batch.js';
+import { forEachBounded, isStatus, MAX_TRANSACTION_SIZE, submitInTransactions } from './batch.js';
 import { KEY_SEPARATOR, userPartition, userPartitions } from './keys.js';
 
 /** The app user entity (docs/data-model.md, Users). Mapped attributes are extra properties. */
@@ -263,5 +263,49 @@ export class UserStore {
       queryOptions: { filter: odata`PartitionKey eq ${nativePartition(division)}` },
     });
     for await (const entity of pages) yield fromEntity(entity);
+  }
+}
+
+/**
+ * Holds user writes until a partition has a full transaction's worth (100), so that 256 small
+ * partitions still cost 100-entity transactions. A later write of the same user replaces the pending
+ * one. Whatever is pending is written by `flush`, which a run calls before anything that reads users
+ * back and before it moves a cursor.
+ */
+export class UserWriteBuffer {
+  readonly #store: UserStore;
+  readonly #pending = new Map<string, Map<string, StoredUser>>();
+
+  constructor(store: UserStore) {
+    this.#store = store;
+  }
+
+  get size(): number {
+    let size = 0;
+    for (const partition of this.#pending.values()) size += partition.size;
+    return size;
+  }
+
+  async add(users: readonly StoredUser[]): Promise<void> {
+    const full: StoredUser[] = [];
+    for (const user of users) {
+      let partition = this.#pending.get(user.partitionKey);
+      if (!partition) {
+        partition = new Map();
+        this.#pending.set(user.partitionKey, partition);
+      }
+      partition.set(user.rowKey, user);
+      if (partition.size >= MAX_TRANSACTION_SIZE) {
+        full.push(...partition.values());
+        this.#pending.delete(user.partitionKey);
+      }
+    }
+    await this.#store.putMany(full);
+  }
+
+  async flush(): Promise<void> {
+    const all = [...this.#pending.values()].flatMap((partition) => [...partition.values()]);
+    this.#pending.clear();
+    await this.#store.putMany(all);
   }
 }

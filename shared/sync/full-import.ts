@@ -2,6 +2,7 @@ import { createRunContext, type RunContext } from '../engine/run-context.js';
 import type { SourceUser } from '../engine/types.js';
 import type { RunReport } from '../storage/runs.js';
 import type { StoredGroup } from '../storage/groups.js';
+import { UserWriteBuffer } from '../storage/users.js';
 import { GroupDirectory } from './group-directory.js';
 import { sourcePropertiesOf, userSelect } from './graph-source.js';
 import { reconcileUsers, type ReconcileDeps } from './reconcile.js';
@@ -104,7 +105,8 @@ export async function runFullImport(run: ActiveRun): Promise<RunReport['held']> 
   const groups = await readAllGroups(run);
   const memberships = groups.directory.directMemberships(groups.relevant);
   const index = await stores.users.loadIndex(config.id);
-  const deps = reconcileDeps(run, groups.context, index);
+  const writeBuffer = new UserWriteBuffer(stores.users);
+  const deps = { ...reconcileDeps(run, groups.context, index), writeBuffer };
 
   const seen = new Set<string>();
   for await (const page of readAhead(run.reader.listUsers({ select })[Symbol.asyncIterator]())) {
@@ -120,6 +122,8 @@ export async function runFullImport(run: ActiveRun): Promise<RunReport['held']> 
     await reconcileUsers(deps, sources);
     await run.pageDone('users');
   }
+
+  await writeBuffer.flush();
 
   // Sweep: linked users the full read did not return are gone from Entra.
   const gone: SourceUser[] = [];

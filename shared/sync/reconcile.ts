@@ -16,7 +16,13 @@ import type {
 } from '../engine/types.js';
 import type { EmailClaim, EmailClaimStore } from '../storage/email-claims.js';
 import { userPartition } from '../storage/keys.js';
-import type { AttributeValue, StoredUser, UserIndexEntry, UserStore } from '../storage/users.js';
+import type {
+  AttributeValue,
+  StoredUser,
+  UserIndexEntry,
+  UserStore,
+  UserWriteBuffer,
+} from '../storage/users.js';
 import type { RemovalQueue } from './removals.js';
 import type { SeatLedger } from './seats.js';
 import type { RunTally } from './tally.js';
@@ -41,6 +47,8 @@ export interface ReconcileDeps {
   readonly removals: RemovalQueue;
   /** The index of linked users read at the start of a full import; absent for a sync. */
   readonly index?: ReadonlyMap<string, UserIndexEntry>;
+  /** Where a full import puts its user writes, to fill transactions across pages; absent: written at once. */
+  readonly writeBuffer?: UserWriteBuffer;
   readonly now?: () => string;
 }
 
@@ -182,8 +190,11 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
   }
 
   if (!deps.preview) {
-    await deps.users.putMany(writes);
+    if (deps.writeBuffer) await deps.writeBuffer.add(writes);
+    else await deps.users.putMany(writes);
     await deps.users.mergeMany(refreshes);
+    // A link moves the claim to the linked user: that user must be stored first.
+    if (links.length > 0) await deps.writeBuffer?.flush();
     for (const link of links) {
       // The claim moves to the linked entity first: from then on the native entity is only a leftover.
       // A native user found by its userName holds another address than the one the user now claims.

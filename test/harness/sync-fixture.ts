@@ -3,7 +3,12 @@ import type { ConnectionConfigDocument } from '../../shared/config/connection.js
 import { EnvironmentSecretStore } from '../../shared/secrets/secret-store.js';
 import { createStorageClients } from '../../shared/storage/clients.js';
 import { SyncService } from '../../shared/sync/service.js';
-import { startSimulator, type SimulatedTenant, type Simulator, type SimulatorOptions } from '../simulator/index.js';
+import {
+  startSimulator,
+  type SimulatedTenant,
+  type Simulator,
+  type SimulatorOptions,
+} from '../simulator/index.js';
 import { uniqueName } from './names.js';
 
 /**
@@ -44,7 +49,10 @@ export async function startSyncFixture(options: SyncFixtureOptions = {}): Promis
   const secretVariable = 'ENTRASYNC_TEST_SECRET';
   const env = { [secretVariable]: app.clientSecret };
   const tablePrefix = uniqueName('es');
-  const storage = createStorageClients({ kind: 'connectionString', connectionString: inject('azuriteConnectionString') });
+  const storage = createStorageClients({
+    kind: 'connectionString',
+    connectionString: inject('azuriteConnectionString'),
+  });
   const build = (overrides: { leaseDurationMs?: number; tablePrefix?: string } = {}): SyncService =>
     new SyncService({
       storage,

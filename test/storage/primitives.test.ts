@@ -36,8 +36,8 @@ describe('keys', () => {
     expect(escapeKey('plain@example.com')).toBe('plain@example.com');
   });
 
-  it('spreads users over partitions by the first hex digit', () => {
-    expect(userPartition('contoso', 'A1b2')).toBe('contoso|a');
+  it('spreads users over partitions by the first two hex digits', () => {
+    expect(userPartition('contoso', 'A1b2')).toBe('contoso|a1');
     expect(userPartition('contoso', 'not-a-guid')).toBe('contoso|x');
   });
 });
