@@ -54,6 +54,11 @@ export interface ListOptions extends ReadOptions {
   readonly top?: number;
   /** Ask for @odata.count (sends ConsistencyLevel: eventual, which advanced queries need). */
   readonly count?: boolean;
+  /**
+   * Carry on from a page's @odata.nextLink, as given, instead of starting over: a listing spread over
+   * several executions (the queue-driven import). select, filter and top then come from the link.
+   */
+  readonly continueFrom?: string;
 }
 
 export interface DeltaOptions extends ReadOptions {
@@ -323,14 +328,16 @@ export class GraphReader {
   ): AsyncIterableIterator<GraphPage<T>> {
     const operation = endpointKind('GET', path);
     const headers: Record<string, string> = options.count === true ? { ConsistencyLevel: 'eventual' } : {};
+    if (options.continueFrom !== undefined) this.checkStoredDeltaLink(options.continueFrom);
     let url: string | undefined =
+      options.continueFrom ??
       path +
-      query({
-        $select: selectWithId(options.select),
-        $filter: options.filter,
-        $top: options.top ?? this.pageSize,
-        $count: options.count === true ? 'true' : undefined,
-      });
+        query({
+          $select: selectWithId(options.select),
+          $filter: options.filter,
+          $top: options.top ?? this.pageSize,
+          $count: options.count === true ? 'true' : undefined,
+        });
     const request = { headers, signal: options.abortSignal };
     while (url !== undefined) url = yield* this.step(url, request, operation, parse, false);
   }

@@ -85,9 +85,12 @@ export class LeaseStore {
     }
     const current = await this.#client.getEntity<LeaseEntity>(PARTITION, connectionId);
     const expiresAt = new Date(current.expiresAt);
-    if (expiresAt.getTime() > Date.now()) return { acquired: false, holder: current.holder, expiresAt };
+    // The same holder takes its own lease again: a queue-driven job spans many executions.
+    if (expiresAt.getTime() > Date.now() && current.holder !== holder) {
+      return { acquired: false, holder: current.holder, expiresAt };
+    }
     try {
-      // Expired: take it over, but only if nobody else did since we read it.
+      // Expired (or ours): take it over, but only if nobody else did since we read it.
       const replaced = await this.#client.updateEntity(entity, 'Replace', { etag: current.etag });
       return {
         acquired: true,

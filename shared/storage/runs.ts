@@ -160,6 +160,18 @@ export class RunStore {
     await submitInTransactions(this.#log, actions);
   }
 
+  /**
+   * Writes the log lines of one part of a run (a page of a queue-driven job) under its own keys, so
+   * that parallel workers never collide and a retried page overwrites its own lines.
+   */
+  async writeLogPart(runId: string, part: string, entries: readonly RunLogEntry[]): Promise<void> {
+    const chunks = packChunks(entries, runId, (index) => `${part}-${String(index).padStart(4, '0')}`);
+    await submitInTransactions(
+      this.#log,
+      chunks.map((chunk): TransactionAction => ['upsert', chunk, 'Replace']),
+    );
+  }
+
   async *readLog(runId: string): AsyncGenerator<RunLogEntry> {
     for await (const entity of this.#log.listEntities({
       queryOptions: { filter: odata`PartitionKey eq ${runId}` },

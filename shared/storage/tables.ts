@@ -17,6 +17,7 @@ export const TABLE_NAMES = {
   runs: 'Runs',
   runLog: 'RunLog',
   heldActions: 'HeldActions',
+  jobs: 'Jobs',
 } as const;
 
 export type TableKind = keyof typeof TABLE_NAMES;

@@ -9,7 +9,7 @@ import { GroupDirectory } from './group-directory.js';
 import { namedGroupIds, reconcileDeps, runFullImport, storedGroupsOf } from './full-import.js';
 import { sourcePropertiesOf, userSelect } from './graph-source.js';
 import { reconcileUsers } from './reconcile.js';
-import type { ActiveRun } from './run.js';
+import type { ActiveRun, SyncStores } from './run.js';
 
 /** Users touched by membership changes but absent from the users delta, reconciled this many at a time. */
 const AFFECTED_BATCH = 500;
@@ -58,11 +58,12 @@ async function fullImportInstead(run: ActiveRun, reason: string): Promise<RunRep
 
 /** The groups as the last import or sync stored them, with the user members of those that mattered. */
 export async function loadGroupDirectory(
-  run: ActiveRun,
+  stores: Pick<SyncStores, 'groups'>,
+  connectionId: string,
 ): Promise<{ directory: GroupDirectory; relevant: Set<string> }> {
   const directory = new GroupDirectory();
   const relevant = new Set<string>();
-  for (const group of await run.stores.groups.load(run.config.id)) {
+  for (const group of await stores.groups.load(connectionId)) {
     directory.upsertGroup(group.id, group.displayName);
     for (const child of group.childGroups) directory.addMember(group.id, child, 'group');
     if (group.users !== undefined) {
@@ -84,7 +85,7 @@ async function applyDeltas(
   const { config, stores } = run;
 
   // 1. Groups as stored, then the changes since.
-  const { directory, relevant: relevantBefore } = await loadGroupDirectory(run);
+  const { directory, relevant: relevantBefore } = await loadGroupDirectory(stores, config.id);
   const affected = new Set<string>();
   /** Users whose membership changed, by group: only the groups that matter make them worth a look. */
   const memberChanges = new Map<string, string[]>();

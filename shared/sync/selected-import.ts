@@ -22,7 +22,7 @@ export async function runSelectedImport(
   const stored = await run.stores.cursors.get(config.id, 'groups');
   let groups;
   if (stored) {
-    const { directory } = await loadGroupDirectory(run);
+    const { directory } = await loadGroupDirectory(run.stores, config.id);
     const context = createRunContext(config, directory.entraGroups());
     groups = {
       directory,

@@ -13,6 +13,7 @@ import { Tables } from '../storage/tables.js';
 import { UserStore, type StoredUser } from '../storage/users.js';
 import { runDeltaSync } from './delta-sync.js';
 import { runFullImport } from './full-import.js';
+import { ImportJobs, type WorkQueue } from './import-jobs.js';
 import type { GraphAccessOptions } from './graph-source.js';
 import { applyRemovals, HeldRemovalStore } from './removals.js';
 import { executeRun, type RunEnvironment, type RunOptions, type SyncStores } from './run.js';
@@ -187,6 +188,11 @@ export class SyncService {
     } finally {
       await lease.lease.release();
     }
+  }
+
+  /** Imports spread over a work queue, for many function instances (see import-jobs.ts). */
+  importJobs(queue: WorkQueue): ImportJobs {
+    return new ImportJobs(this.#env, queue);
   }
 
   async *users(connectionId: string): AsyncGenerator<StoredUser> {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { odata } from '@azure/data-tables';
 import { TABLE_NAMES, type TableKind } from '../../shared/storage/tables.js';
 import type { SyncService } from '../../shared/sync/service.js';
 import { uniqueName } from '../harness/names.js';
+import { snapshot } from '../harness/store-snapshot.js';
 import { startSyncFixture, type SyncFixture } from '../harness/sync-fixture.js';
 
 /**
@@ -26,33 +26,6 @@ function killAfter(service: SyncService, requests: number): void {
       },
     });
   }
-}
-
-/** What downstream readers see, without the times and run ids that differ between runs. */
-async function snapshot(service: SyncService): Promise<Record<string, unknown>> {
-  const users: string[] = [];
-  for await (const user of service.stores.users.listLinked('contoso')) {
-    const { createdAt: _c, updatedAt: _u, lastRunId: _r, etag: _e, deletedAt, ...rest } = user;
-    users.push(JSON.stringify({ ...rest, deleted: deletedAt !== '' }));
-  }
-  const claims: string[] = [];
-  for await (const claim of service.stores.tables.client('emailClaims').listEntities()) {
-    claims.push(`${String(claim.rowKey)}=${String(claim.sourceId)}`);
-  }
-  const pools = await service.stores.licenses.list('north');
-  const groups = (await service.stores.groups.load('contoso')).map((group) => JSON.stringify(group)).sort();
-  const cursors = await Promise.all(
-    (['users', 'groups'] as const).map(
-      async (kind) => (await service.stores.cursors.get('contoso', kind)) !== undefined,
-    ),
-  );
-  const running: string[] = [];
-  for await (const run of service.stores.tables
-    .client('runs')
-    .listEntities({ queryOptions: { filter: odata`status eq 'running'` } })) {
-    running.push(String(run.rowKey));
-  }
-  return { users: users.sort(), claims: claims.sort(), pools, groups, cursors, running };
 }
 
 async function newService(prefix: string): Promise<SyncService> {

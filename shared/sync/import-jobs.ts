@@ -1,0 +1,748 @@
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { createRunContext } from '../engine/run-context.js';
+import type { SourceUser } from '../engine/types.js';
+import { ConflictError, EntraSyncError, NotFoundError } from '../errors.js';
+import { isStatus, submitInTransactions } from '../storage/batch.js';
+import { packChunks, unpackChunk } from '../storage/chunks.js';
+import { newRunId, type RunLogEntry, type RunReport } from '../storage/runs.js';
+import { loadGroupDirectory } from './delta-sync.js';
+import { namedGroupIds, readAllGroups, reconcileDeps, storedGroupsOf } from './full-import.js';
+import { openGraphReader, sourcePropertiesOf, userSelect } from './graph-source.js';
+import { reconcileUsers } from './reconcile.js';
+import type { QueuedRemoval } from './removals.js';
+import { ActiveRun, type RunEnvironment } from './run.js';
+import { SeatLedger } from './seats.js';
+import type { LogSink } from './tally.js';
+
+/**
+ * The queue-driven import: one import job spread over many function executions, so that several
+ * instances share a large tenant. A `read` item reads a few pages of users from Graph and stages
+ * each as a `page` item; `page` items are reconciled by any worker, in any order, any number of times
+ * (the queue delivers at least once, and each page's result overwrites itself); when the last page
+ * is done a single `finalize` item sweeps the users no longer in Entra, settles removals against the
+ * threshold, moves the cursors and writes the report. Progress and state live in Table Storage.
+ */
+
+export const importJobMessageSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    v: z.literal(1),
+    kind: z.literal('read'),
+    jobId: z.string().min(1),
+    pageNo: z.int().min(0),
+    nextLink: z.string().optional(),
+  }),
+  z.strictObject({
+    v: z.literal(1),
+    kind: z.literal('page'),
+    jobId: z.string().min(1),
+    pageNo: z.int().min(0),
+  }),
+  z.strictObject({ v: z.literal(1), kind: z.literal('finalize'), jobId: z.string().min(1) }),
+]);
+export type ImportJobMessage = z.infer<typeof importJobMessageSchema>;
+
+/** Where work items go: the import queue (a storage queue in Azure). */
+export interface WorkQueue {
+  send(message: ImportJobMessage): Promise<void>;
+}
+
+export type JobStatus =
+  'queued' | 'reading' | 'processing' | 'finalizing' | 'succeeded' | 'deletions_held' | 'failed';
+
+export interface JobState {
+  jobId: string;
+  connectionId: string;
+  runId: string;
+  status: JobStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  pagesRead: number;
+  readDone: boolean;
+  usersBaseline: string;
+  groupsBaseline: string;
+  configVersion: string;
+  linkedBefore: number;
+  firstImport: boolean;
+  error: string | null;
+  etag?: string;
+}
+
+export interface JobProgress {
+  jobId: string;
+  connectionId: string;
+  runId: string;
+  status: JobStatus;
+  pagesRead: number;
+  readDone: boolean;
+  pagesDone: number;
+  usersProcessed: number;
+  situations: Record<string, number>;
+  actions: Record<string, number>;
+  error: string | null;
+  report: RunReport | null;
+}
+
+interface PageResult {
+  situations: Record<string, number>;
+  actions: Record<string, number>;
+  usersRead: number;
+  exceptions: RunReport['exceptions'];
+  removals: QueuedRemoval[];
+  seen: string[];
+  graphRequests: number;
+  storageRequests: number;
+}
+
+/** Pages a `read` item reads before it hands on to the next one: bounded work per execution. */
+const PAGES_PER_READ = 10;
+const JOB_ROW = 'job';
+const JOB_LEASE_MS = 15 * 60_000;
+
+const pageKey = (pageNo: number): string => `page|${String(pageNo).padStart(7, '0')}`;
+const resultKey = (pageNo: number): string => `result|${String(pageNo).padStart(7, '0')}`;
+
+export function newJobId(): string {
+  return `job-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+export class ImportJobs {
+  readonly #env: RunEnvironment;
+  readonly #queue: WorkQueue;
+  readonly #table: TableClient;
+
+  constructor(env: RunEnvironment, queue: WorkQueue) {
+    this.#env = env;
+    this.#queue = queue;
+    this.#table = env.stores.tables.client('jobs');
+  }
+
+  /** Creates the job under the connection's lease and queues its first read. */
+  async start(connectionId: string): Promise<JobState> {
+    const { stores } = this.#env;
+    await this.#config(connectionId);
+    const jobId = newJobId();
+    const lease = await stores.leases.acquire(connectionId, jobId, JOB_LEASE_MS);
+    if (!lease.acquired) {
+      throw new ConflictError(
+        `Connection ${connectionId} is busy: ${lease.holder} holds it until ${lease.expiresAt.toISOString()}.`,
+        {
+          nextStep: 'Wait for that run or job to finish, then start the import again.',
+        },
+      );
+    }
+    const runId = newRunId();
+    const job: JobState = {
+      jobId,
+      connectionId,
+      runId,
+      status: 'queued',
+      createdAt: new Date().toISOString(),
+      finishedAt: null,
+      pagesRead: 0,
+      readDone: false,
+      usersBaseline: '',
+      groupsBaseline: '',
+      configVersion: '',
+      linkedBefore: 0,
+      firstImport: false,
+      error: null,
+    };
+    await this.#table.createEntity(this.#toEntity(job));
+    await stores.runs.save({ ...emptyReport(runId, connectionId), startedAt: job.createdAt });
+    await this.#queue.send({ v: 1, kind: 'read', jobId, pageNo: 0 });
+    return job;
+  }
+
+  async get(jobId: string): Promise<JobState> {
+    try {
+      return this.#fromEntity(await this.#table.getEntity(jobId, JOB_ROW));
+    } catch (error) {
+      if (isStatus(error, 404)) throw new NotFoundError(`There is no import job ${jobId}.`);
+      throw error;
+    }
+  }
+
+  /** Where the job stands: pages read and done, users processed, counts so far, the report at the end. */
+  async progress(jobId: string): Promise<JobProgress> {
+    const job = await this.get(jobId);
+    const results = await this.#results(jobId);
+    const situations: Record<string, number> = {};
+    const actions: Record<string, number> = {};
+    let usersProcessed = 0;
+    for (const result of results.values()) {
+      add(situations, result.situations);
+      add(actions, result.actions);
+      usersProcessed += result.usersRead;
+    }
+    const report =
+      job.status === 'succeeded' || job.status === 'deletions_held' || job.status === 'failed'
+        ? ((await this.#env.stores.runs.get(job.connectionId, job.runId)) ?? null)
+        : null;
+    return {
+      jobId,
+      connectionId: job.connectionId,
+      runId: job.runId,
+      status: job.status,
+      pagesRead: job.pagesRead,
+      readDone: job.readDone,
+      pagesDone: results.size,
+      usersProcessed,
+      situations,
+      actions,
+      error: job.error,
+      report,
+    };
+  }
+
+  /** Handles one work item. Throws on failure so that the queue delivers it again (and finally poisons it). */
+  async handle(raw: unknown, delivery: { dequeueCount: number } = { dequeueCount: 1 }): Promise<void> {
+    const message = importJobMessageSchema.parse(raw);
+    const job = await this.get(message.jobId);
+    if (job.status === 'succeeded' || job.status === 'deletions_held' || job.status === 'failed') return;
+    switch (message.kind) {
+      case 'read':
+        await this.#read(job, message);
+        return;
+      case 'page':
+        await this.#page(job, message.pageNo, delivery.dequeueCount);
+        return;
+      case 'finalize':
+        await this.#finalize(job);
+        return;
+    }
+  }
+
+  /** A work item that kept failing (the poison queue): the job fails with the reason, visibly. */
+  async fail(raw: unknown, reason: string): Promise<void> {
+    const parsed = importJobMessageSchema.safeParse(raw);
+    if (!parsed.success) return;
+    const job = await this.get(parsed.data.jobId);
+    if (job.status === 'succeeded' || job.status === 'failed') return;
+    const detail = `Work item ${parsed.data.kind}${'pageNo' in parsed.data ? ` ${parsed.data.pageNo}` : ''} failed repeatedly: ${reason}`;
+    await this.#update(job.jobId, (current) => ({
+      ...current,
+      status: 'failed',
+      error: detail,
+      finishedAt: new Date().toISOString(),
+    }));
+    const report = await this.#env.stores.runs.get(job.connectionId, job.runId);
+    if (report) {
+      await this.#env.stores.runs.save({
+        ...report,
+        status: 'failed',
+        finishedAt: new Date().toISOString(),
+        error: {
+          code: 'job_failed',
+          message: detail,
+          nextStep: 'Fix the cause named here, then start the import again.',
+        },
+      });
+    }
+    await this.#releaseLease(job);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Work items
+
+  async #read(job: JobState, message: Extract<ImportJobMessage, { kind: 'read' }>): Promise<void> {
+    const { stores } = this.#env;
+    const config = await this.#config(job.connectionId);
+    await this.#renewLease(job);
+    const opened = await openGraphReader(config, this.#env.secrets, this.#env.graph);
+    try {
+      const select = userSelect(config);
+      if (message.pageNo === 0 && job.status === 'queued') {
+        // The first read takes the baselines and the groups, which every page worker reads back.
+        const run = new ActiveRun(
+          this.#env,
+          config,
+          job.runId,
+          'import',
+          opened.reader,
+          await SeatLedger.open(stores.licenses, config.division, config.licenses.seats, false),
+          undefined,
+          noLog,
+          {},
+        );
+        const usersBaseline = await opened.reader.latestDeltaLink('users', { select });
+        const groups = await readAllGroups(run);
+        await stores.groups.replaceAll(config.id, storedGroupsOf(groups.directory, groups.relevant));
+        await stores.licenses.configure(config.division, config.licenses.seats);
+        const index = await stores.users.loadIndex(config.id);
+        let linkedBefore = 0;
+        for (const entry of index.values()) if (entry.status !== 'deleted') linkedBefore += 1;
+        await this.#update(job.jobId, (state) => ({
+          ...state,
+          status: 'reading',
+          usersBaseline,
+          groupsBaseline: groups.deltaLink ?? '',
+          configVersion: run.configVersion,
+          linkedBefore,
+          firstImport: index.size === 0,
+        }));
+      }
+      let pageNo = message.pageNo;
+      let nextLink = message.nextLink;
+      let pagesThisItem = 0;
+      const pages = opened.reader.listUsers(nextLink ? { continueFrom: nextLink } : { select });
+      for await (const page of pages) {
+        const users = page.items.map((user) => ({
+          id: user.id.toLowerCase(),
+          properties: sourcePropertiesOf(user),
+        }));
+        await this.#stagePage(
+          job.jobId,
+          pageNo,
+          users,
+          page.rejected.map((rejected) => ({
+            id: rejected.id ?? `item ${rejected.index}`,
+            reason: rejected.reason,
+          })),
+        );
+        await this.#queue.send({ v: 1, kind: 'page', jobId: job.jobId, pageNo });
+        pageNo += 1;
+        pagesThisItem += 1;
+        nextLink = page.nextLink;
+        await this.#update(job.jobId, (state) => ({
+          ...state,
+          pagesRead: Math.max(state.pagesRead, pageNo),
+        }));
+        if (pagesThisItem >= PAGES_PER_READ && nextLink) {
+          await this.#queue.send({ v: 1, kind: 'read', jobId: job.jobId, pageNo, nextLink });
+          return;
+        }
+      }
+      await this.#update(job.jobId, (state) => ({ ...state, readDone: true, status: 'processing' }));
+      await this.#finalizeWhenDone(job.jobId);
+    } finally {
+      await opened.close();
+    }
+  }
+
+  async #page(job: JobState, pageNo: number, dequeueCount: number): Promise<void> {
+    const { stores } = this.#env;
+    // A page whose result is stored is done: a redelivery only checks whether the job can finish.
+    if (await this.#hasResult(job.jobId, pageNo)) {
+      await this.#finalizeWhenDone(job.jobId);
+      return;
+    }
+    const config = await this.#config(job.connectionId);
+    const staged = await this.#readStaged(job.jobId, pageNo);
+    const { directory, relevant } = await loadGroupDirectory(stores, config.id);
+    const context = createRunContext(config, directory.entraGroups());
+    const memberships = directory.directMemberships(
+      relevant.size > 0
+        ? relevant
+        : directory.relevantGroups(namedGroupIds(context), config.scope.nestedGroups),
+    );
+    const opened = await openGraphReader(config, this.#env.secrets, this.#env.graph);
+    const storageBefore = stores.tables.meter.requests;
+    try {
+      const entries: RunLogEntry[] = [];
+      const log: LogSink = {
+        write: async (written) => {
+          entries.push(...written);
+          await Promise.resolve();
+        },
+      };
+      const ledger = await SeatLedger.open(stores.licenses, config.division, config.licenses.seats, false);
+      const run = new ActiveRun(
+        this.#env,
+        config,
+        job.runId,
+        'import',
+        opened.reader,
+        ledger,
+        undefined,
+        log,
+        {},
+      );
+      for (const rejected of staged.rejected) run.tally.rejected(rejected.id, rejected.reason);
+      const sources: SourceUser[] = staged.users.map((user) => ({
+        id: user.id,
+        properties: user.properties,
+        removal: null,
+        memberOf: memberships.get(user.id) ?? [],
+      }));
+      // On a first import nobody is stored yet, so the first delivery skips the reads; a redelivery reads.
+      const index = job.firstImport && dequeueCount <= 1 ? new Map() : undefined;
+      await reconcileUsers({ ...reconcileDeps(run, context, index) }, sources);
+      await run.tally.flush(log);
+      await stores.runs.writeLogPart(job.runId, `page-${String(pageNo).padStart(7, '0')}`, entries);
+      const result: PageResult = {
+        situations: run.tally.situations,
+        actions: run.tally.actions,
+        usersRead: sources.length,
+        exceptions: run.tally.exceptions,
+        removals: run.removals.items,
+        seen: sources.map((source) => source.id),
+        graphRequests: opened.reader.requests.total,
+        storageRequests: stores.tables.meter.requests - storageBefore,
+      };
+      await this.#writeResult(job.jobId, pageNo, result);
+    } finally {
+      await opened.close();
+    }
+    await this.#finalizeWhenDone(job.jobId);
+  }
+
+  async #finalize(job: JobState): Promise<void> {
+    if (job.status !== 'finalizing') return;
+    const { stores } = this.#env;
+    const config = await this.#config(job.connectionId);
+    await this.#renewLease(job);
+    const results = await this.#results(job.jobId);
+    const opened = await openGraphReader(config, this.#env.secrets, this.#env.graph);
+    try {
+      const ledger = await SeatLedger.open(stores.licenses, config.division, config.licenses.seats, false);
+      const run = new ActiveRun(
+        this.#env,
+        config,
+        job.runId,
+        'import',
+        opened.reader,
+        ledger,
+        undefined,
+        {
+          write: async (entries) => {
+            await stores.runs.writeLogPart(job.runId, 'finalize', entries);
+          },
+        },
+        {},
+      );
+      const seen = new Set<string>();
+      let graphRequests = 0;
+      let storageRequests = 0;
+      for (const result of results.values()) {
+        add(run.tally.situations, result.situations);
+        add(run.tally.actions, result.actions);
+        run.tally.usersRead += result.usersRead;
+        run.tally.pages += 1;
+        for (const exception of result.exceptions)
+          run.tally.exception(exception.user, exception.situation, exception.reason);
+        for (const removal of result.removals) run.removals.add(removal);
+        for (const id of result.seen) seen.add(id);
+        graphRequests += result.graphRequests;
+        storageRequests += result.storageRequests;
+      }
+      // Sweep: linked users the read did not return are gone from Entra.
+      const index = await stores.users.loadIndex(config.id);
+      const gone: SourceUser[] = [];
+      for (const [id, entry] of index) {
+        if (!seen.has(id) && entry.status !== 'deleted')
+          gone.push({ id, properties: {}, removal: 'missingFromFullImport', memberOf: [] });
+      }
+      const { directory } = await loadGroupDirectory(stores, config.id);
+      const context = createRunContext(config, directory.entraGroups());
+      for (let start = 0; start < gone.length; start += 500) {
+        await reconcileUsers(reconcileDeps(run, context, index), gone.slice(start, start + 500));
+      }
+      await run.tally.flush(run.log);
+      const held = await run.settleRemovals(job.linkedBefore);
+      const usersCursor = await stores.cursors.get(config.id, 'users');
+      const groupsCursor = await stores.cursors.get(config.id, 'groups');
+      await stores.cursors.put(
+        config.id,
+        'users',
+        {
+          deltaLink: job.usersBaseline,
+          runId: job.runId,
+          configVersion: job.configVersion,
+          linkedUsers: run.linkedAfter(job.linkedBefore),
+        },
+        usersCursor?.etag,
+      );
+      if (job.groupsBaseline !== '') {
+        await stores.cursors.put(
+          config.id,
+          'groups',
+          { deltaLink: job.groupsBaseline, runId: job.runId, configVersion: job.configVersion },
+          groupsCursor?.etag,
+        );
+      }
+      const status = held ? 'deletions_held' : 'succeeded';
+      const finishedAt = new Date();
+      const previous = await stores.runs.get(config.id, job.runId);
+      const startedAt = previous?.startedAt ?? job.createdAt;
+      const pools = await stores.licenses.list(config.division);
+      await stores.runs.save({
+        ...emptyReport(job.runId, config.id),
+        status,
+        startedAt,
+        finishedAt: finishedAt.toISOString(),
+        durationMs: finishedAt.getTime() - Date.parse(startedAt),
+        usersRead: run.tally.usersRead,
+        pages: run.tally.pages,
+        situations: run.tally.situations,
+        actions: run.tally.actions,
+        exceptions: run.tally.exceptions,
+        moreExceptions: run.tally.moreExceptions,
+        held,
+        licenses: Object.fromEntries(
+          pools.map((pool) => [pool.license, { seats: pool.seats, used: pool.used, demand: 0 }]),
+        ),
+        graphRequests: graphRequests + opened.reader.requests.total,
+        storageTransactions: storageRequests + run.stores.tables.meter.requests,
+      });
+      await this.#update(job.jobId, (state) => ({ ...state, status, finishedAt: finishedAt.toISOString() }));
+      await this.#cleanStaging(job.jobId);
+      await this.#releaseLease(job);
+    } finally {
+      await opened.close();
+    }
+  }
+
+  /** Whoever sees the last page done moves the job to finalizing (once, by ETag) and queues the finalize. */
+  async #finalizeWhenDone(jobId: string): Promise<void> {
+    const job = await this.get(jobId);
+    if (!job.readDone || job.status !== 'processing') return;
+    const done = await this.#countResults(jobId);
+    if (done < job.pagesRead) return;
+    try {
+      await this.#table.updateEntity(this.#toEntity({ ...job, status: 'finalizing' }), 'Replace', {
+        etag: job.etag ?? '*',
+      });
+    } catch (error) {
+      if (isStatus(error, 412)) return; // another worker got there first
+      throw error;
+    }
+    await this.#queue.send({ v: 1, kind: 'finalize', jobId });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Storage of the job
+
+  async #config(connectionId: string): Promise<Parameters<typeof createRunContext>[0]> {
+    const stored = await this.#env.stores.connections.get(connectionId);
+    if (!stored) throw new NotFoundError(`There is no connection ${connectionId}.`);
+    const { validateConnectionConfig } = await import('../config/connection.js');
+    const validation = validateConnectionConfig(stored.document);
+    if (!validation.ok)
+      throw new EntraSyncError(
+        'settings_invalid',
+        `The stored document of connection ${connectionId} is not valid.`,
+      );
+    return validation.config;
+  }
+
+  async #renewLease(job: JobState): Promise<void> {
+    const lease = await this.#env.stores.leases.acquire(job.connectionId, job.jobId, JOB_LEASE_MS);
+    if (!lease.acquired)
+      throw new ConflictError(
+        `Connection ${job.connectionId} was taken over by ${lease.holder}; job ${job.jobId} stops.`,
+      );
+  }
+
+  async #releaseLease(job: JobState): Promise<void> {
+    const lease = await this.#env.stores.leases.acquire(job.connectionId, job.jobId, 1);
+    if (lease.acquired) await lease.lease.release();
+  }
+
+  async #update(jobId: string, change: (job: JobState) => JobState): Promise<JobState> {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      const current = await this.get(jobId);
+      const next = change(current);
+      try {
+        const response = await this.#table.updateEntity(this.#toEntity(next), 'Replace', {
+          etag: current.etag ?? '*',
+        });
+        return { ...next, ...(response.etag ? { etag: response.etag } : {}) };
+      } catch (error) {
+        if (!isStatus(error, 412)) throw error;
+      }
+    }
+    throw new Error(`Job ${jobId} is changing too often to update`);
+  }
+
+  async #stagePage(
+    jobId: string,
+    pageNo: number,
+    users: { id: string; properties: SourceUser['properties'] }[],
+    rejected: { id: string; reason: string }[],
+  ): Promise<void> {
+    const chunks = packChunks(
+      [{ rejected }, ...users],
+      jobId,
+      (index) => `${pageKey(pageNo)}|${String(index).padStart(3, '0')}`,
+    );
+    await submitInTransactions(
+      this.#table,
+      chunks.map((chunk): TransactionAction => ['upsert', chunk, 'Replace']),
+    );
+  }
+
+  async #readStaged(
+    jobId: string,
+    pageNo: number,
+  ): Promise<{
+    users: { id: string; properties: SourceUser['properties'] }[];
+    rejected: { id: string; reason: string }[];
+  }> {
+    const prefix = `${pageKey(pageNo)}|`;
+    const items: unknown[] = [];
+    const entities = this.#table.listEntities({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${jobId} and RowKey ge ${prefix} and RowKey lt ${`${prefix}~`}`,
+      },
+    });
+    for await (const entity of entities) items.push(...unpackChunk<unknown>(entity));
+    const [head, ...users] = items as [
+      { rejected: { id: string; reason: string }[] } | undefined,
+      ...{ id: string; properties: SourceUser['properties'] }[],
+    ];
+    return { users, rejected: head?.rejected ?? [] };
+  }
+
+  async #writeResult(jobId: string, pageNo: number, result: PageResult): Promise<void> {
+    // One list item per user, exception and removal: no single item outgrows a table property.
+    const { seen, removals, exceptions, ...head } = result;
+    const items = [
+      head,
+      ...seen.map((id) => ({ id })),
+      ...exceptions.map((exception) => ({ exception })),
+      ...removals.map((removal) => ({ removal })),
+    ];
+    const chunks = packChunks(
+      items,
+      jobId,
+      (index) => `${resultKey(pageNo)}|${String(index).padStart(3, '0')}`,
+    );
+    await submitInTransactions(
+      this.#table,
+      chunks.map((chunk): TransactionAction => ['upsert', chunk, 'Replace']),
+    );
+  }
+
+  async #results(jobId: string): Promise<Map<number, PageResult>> {
+    const parts = new Map<number, unknown[]>();
+    const entities = this.#table.listEntities({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${jobId} and RowKey ge ${'result|'} and RowKey lt ${'result|~'}`,
+      },
+    });
+    for await (const entity of entities) {
+      const pageNo = Number(String(entity.rowKey).split('|')[1]);
+      const list = parts.get(pageNo) ?? [];
+      list.push(...unpackChunk<unknown>(entity));
+      parts.set(pageNo, list);
+    }
+    const results = new Map<number, PageResult>();
+    for (const [pageNo, items] of parts) {
+      const [head, ...rest] = items as [
+        Omit<PageResult, 'seen' | 'removals' | 'exceptions'>,
+        ...({ id: string } | { removal: QueuedRemoval } | { exception: RunReport['exceptions'][number] })[],
+      ];
+      const result: PageResult = { ...head, seen: [], removals: [], exceptions: [] };
+      for (const item of rest) {
+        if ('id' in item) result.seen.push(item.id);
+        else if ('removal' in item) result.removals.push(item.removal);
+        else result.exceptions.push(item.exception);
+      }
+      results.set(pageNo, result);
+    }
+    return results;
+  }
+
+  async #hasResult(jobId: string, pageNo: number): Promise<boolean> {
+    try {
+      await this.#table.getEntity(jobId, `${resultKey(pageNo)}|000`);
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
+    }
+  }
+
+  async #countResults(jobId: string): Promise<number> {
+    const pages = new Set<string>();
+    const entities = this.#table.listEntities({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${jobId} and RowKey ge ${'result|'} and RowKey lt ${'result|~'}`,
+        select: ['RowKey'],
+      },
+    });
+    for await (const entity of entities) pages.add(String(entity.rowKey).split('|')[1] ?? '');
+    return pages.size;
+  }
+
+  async #cleanStaging(jobId: string): Promise<void> {
+    const actions: TransactionAction[] = [];
+    const entities = this.#table.listEntities({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${jobId} and RowKey ge ${'page|'} and RowKey lt ${'page|~'}`,
+        select: ['RowKey'],
+      },
+    });
+    for await (const entity of entities)
+      actions.push(['delete', { partitionKey: jobId, rowKey: String(entity.rowKey) }]);
+    await submitInTransactions(this.#table, actions);
+  }
+
+  #toEntity(job: JobState): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+    const { etag: _etag, ...rest } = job;
+    return {
+      partitionKey: job.jobId,
+      rowKey: JOB_ROW,
+      ...rest,
+      finishedAt: rest.finishedAt ?? '',
+      error: rest.error ?? '',
+    };
+  }
+
+  #fromEntity(entity: Record<string, unknown>): JobState {
+    const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+    return {
+      jobId: text(entity.jobId),
+      connectionId: text(entity.connectionId),
+      runId: text(entity.runId),
+      status: text(entity.status) as JobStatus,
+      createdAt: text(entity.createdAt),
+      finishedAt: text(entity.finishedAt) || null,
+      pagesRead: Number(entity.pagesRead ?? 0),
+      readDone: entity.readDone === true,
+      usersBaseline: text(entity.usersBaseline),
+      groupsBaseline: text(entity.groupsBaseline),
+      configVersion: text(entity.configVersion),
+      linkedBefore: Number(entity.linkedBefore ?? 0),
+      firstImport: entity.firstImport === true,
+      error: text(entity.error) || null,
+      ...(typeof entity.etag === 'string' ? { etag: entity.etag } : {}),
+    };
+  }
+}
+
+const noLog: LogSink = {
+  write: async () => {
+    await Promise.resolve();
+  },
+};
+
+function add(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
+}
+
+function emptyReport(runId: string, connectionId: string): RunReport {
+  return {
+    runId,
+    connectionId,
+    mode: 'import',
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    durationMs: 0,
+    fallbackReason: null,
+    usersRead: 0,
+    pages: 0,
+    situations: {},
+    actions: {},
+    exceptions: [],
+    moreExceptions: 0,
+    held: null,
+    licenses: {},
+    graphRequests: 0,
+    storageTransactions: 0,
+    error: null,
+  };
+}
