@@ -93,3 +93,41 @@ export const scheduleSchema = z
   .meta({ description: 'When to sync. Without it, every run of the timer syncs this connection.' });
 
 export type ScheduleSetting = z.output<typeof scheduleSchema>;
+
+/**
+ * Whether a connection's sync is due now, given when its last sync or import started. The timer fires
+ * on its own NCRONTAB schedule; this only thins it out. A cron schedule is due when one of its minutes
+ * has passed since the last run (looking back at most a week, which a timer always beats).
+ */
+export function isSyncDue(schedule: ScheduleSetting, lastStartedAt: Date | null, now: Date): boolean {
+  if (schedule === undefined || lastStartedAt === null) return true;
+  if ('everyMinutes' in schedule) {
+    // Half a minute of slack: a timer firing a little early must not skip a whole interval.
+    return now.getTime() - lastStartedAt.getTime() >= schedule.everyMinutes * 60_000 - 30_000;
+  }
+  const parsed = parseCron(schedule.cron);
+  if (!parsed.ok) return false;
+  const [minutes, hours, days, months, weekdays] = parsed.schedule.fields as [
+    readonly number[],
+    readonly number[],
+    readonly number[],
+    readonly number[],
+    readonly number[],
+  ];
+  const start = Math.max(lastStartedAt.getTime(), now.getTime() - 7 * 24 * 60 * 60_000);
+  // Every whole minute after the last start, up to now, is a moment the cron could name.
+  for (let t = Math.floor(start / 60_000 + 1) * 60_000; t <= now.getTime(); t += 60_000) {
+    const at = new Date(t);
+    const weekday = at.getUTCDay();
+    if (
+      minutes.includes(at.getUTCMinutes()) &&
+      hours.includes(at.getUTCHours()) &&
+      days.includes(at.getUTCDate()) &&
+      months.includes(at.getUTCMonth() + 1) &&
+      (weekdays.includes(weekday) || (weekday === 0 && weekdays.includes(7)))
+    ) {
+      return true;
+    }
+  }
+  return false;
+}

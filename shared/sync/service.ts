@@ -1,4 +1,5 @@
 import { validateConnectionConfig, type ConnectionConfig } from '../config/connection.js';
+import { isSyncDue } from '../config/schedule.js';
 import { BadRequestError, ConflictError, NotFoundError, SettingsError } from '../errors.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { StorageClients } from '../storage/clients.js';
@@ -27,6 +28,11 @@ export interface SyncServiceOptions {
   /** How long a run holds its connection before it must renew. Default 10 minutes. */
   readonly leaseDurationMs?: number;
 }
+
+export type TickOutcome =
+  | { connectionId: string; outcome: 'synced'; runId: string; status: RunReport['status'] }
+  | { connectionId: string; outcome: 'disabled' | 'not_due' }
+  | { connectionId: string; outcome: 'skipped_busy' | 'failed'; reason: string };
 
 export interface ImportOptions extends RunOptions {
   /** Only these users (object ids or userPrincipalNames); all users in scope when absent. */
@@ -188,6 +194,40 @@ export class SyncService {
     } finally {
       await lease.lease.release();
     }
+  }
+
+  /**
+   * One timer tick: syncs every enabled connection whose schedule says it is due, each under its own
+   * lease. A connection whose lease is taken is skipped and says so; one that fails does not stop the
+   * others. Returns what happened to each.
+   */
+  async syncDue(now = new Date(), options: RunOptions = {}): Promise<TickOutcome[]> {
+    const outcomes: TickOutcome[] = [];
+    for (const stored of await this.stores.connections.list()) {
+      const id = stored.id;
+      if (!stored.enabled) {
+        outcomes.push({ connectionId: id, outcome: 'disabled' });
+        continue;
+      }
+      try {
+        const { config } = await this.getConnection(id);
+        const lastStartedAt = (await this.stores.runs.latest(id))?.startedAt;
+        if (!isSyncDue(config.schedule, lastStartedAt ? new Date(lastStartedAt) : null, now)) {
+          outcomes.push({ connectionId: id, outcome: 'not_due' });
+          continue;
+        }
+        const report = await this.sync(id, options);
+        outcomes.push({ connectionId: id, outcome: 'synced', runId: report.runId, status: report.status });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : 'unknown error';
+        outcomes.push(
+          error instanceof ConflictError
+            ? { connectionId: id, outcome: 'skipped_busy', reason: message }
+            : { connectionId: id, outcome: 'failed', reason: message },
+        );
+      }
+    }
+    return outcomes;
   }
 
   /** Imports spread over a work queue, for many function instances (see import-jobs.ts). */
