@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { createRunContext } from '../engine/run-context.js';
 import type { SourceUser } from '../engine/types.js';
-import { ConflictError, EntraSyncError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, EntraSyncError, NotFoundError } from '../errors.js';
 import { isStatus, submitInTransactions } from '../storage/batch.js';
 import { packChunks, unpackChunk } from '../storage/chunks.js';
 import { newRunId, type RunLogEntry, type RunReport } from '../storage/runs.js';
@@ -12,7 +12,8 @@ import { namedGroupIds, readAllGroups, reconcileDeps, storedGroupsOf } from './f
 import { openGraphReader, sourcePropertiesOf, userSelect } from './graph-source.js';
 import { reconcileUsers } from './reconcile.js';
 import type { QueuedRemoval } from './removals.js';
-import { ActiveRun, type RunEnvironment } from './run.js';
+import { ActiveRun, executeRun, type RunEnvironment } from './run.js';
+import { runSelectedImport } from './selected-import.js';
 import { SeatLedger } from './seats.js';
 import type { LogSink } from './tally.js';
 
@@ -24,6 +25,9 @@ import type { LogSink } from './tally.js';
  * is done a single `finalize` item sweeps the users no longer in Entra, settles removals against the
  * threshold, moves the cursors and writes the report. Progress and state live in Table Storage.
  */
+
+/** Selected users travel in the queue message (64 KB at most): a few hundred ids or names fit. */
+export const MAX_SELECTED_USERS = 500;
 
 export const importJobMessageSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -40,6 +44,12 @@ export const importJobMessageSchema = z.discriminatedUnion('kind', [
     pageNo: z.int().min(0),
   }),
   z.strictObject({ v: z.literal(1), kind: z.literal('finalize'), jobId: z.string().min(1) }),
+  z.strictObject({
+    v: z.literal(1),
+    kind: z.literal('selected'),
+    jobId: z.string().min(1),
+    users: z.array(z.string().min(1)).min(1).max(MAX_SELECTED_USERS),
+  }),
 ]);
 export type ImportJobMessage = z.infer<typeof importJobMessageSchema>;
 
@@ -119,10 +129,25 @@ export class ImportJobs {
   }
 
   /** Creates the job under the connection's lease and queues its first read. */
-  async start(connectionId: string): Promise<JobState> {
+  /**
+   * Creates the job and queues its first item. A full import holds the connection's lease for the
+   * whole job; an import of selected users is one item that runs like the CLI's, under its own lease.
+   */
+  async start(connectionId: string, options: { users?: readonly string[] } = {}): Promise<JobState> {
     const { stores } = this.#env;
-    await this.#config(connectionId);
+    const config = await this.#config(connectionId);
+    if (!config.enabled) {
+      throw new BadRequestError(`Connection ${connectionId} is disabled.`, {
+        nextStep: 'Enable it to import.',
+      });
+    }
     const jobId = newJobId();
+    if (options.users !== undefined) {
+      const job = this.#newJob(jobId, connectionId, '');
+      await this.#table.createEntity(this.#toEntity(job));
+      await this.#queue.send({ v: 1, kind: 'selected', jobId, users: [...options.users] });
+      return job;
+    }
     const lease = await stores.leases.acquire(connectionId, jobId, JOB_LEASE_MS);
     if (!lease.acquired) {
       throw new ConflictError(
@@ -133,7 +158,15 @@ export class ImportJobs {
       );
     }
     const runId = newRunId();
-    const job: JobState = {
+    const job = this.#newJob(jobId, connectionId, runId);
+    await this.#table.createEntity(this.#toEntity(job));
+    await stores.runs.save({ ...emptyReport(runId, connectionId), startedAt: job.createdAt });
+    await this.#queue.send({ v: 1, kind: 'read', jobId, pageNo: 0 });
+    return job;
+  }
+
+  #newJob(jobId: string, connectionId: string, runId: string): JobState {
+    return {
       jobId,
       connectionId,
       runId,
@@ -149,10 +182,6 @@ export class ImportJobs {
       firstImport: false,
       error: null,
     };
-    await this.#table.createEntity(this.#toEntity(job));
-    await stores.runs.save({ ...emptyReport(runId, connectionId), startedAt: job.createdAt });
-    await this.#queue.send({ v: 1, kind: 'read', jobId, pageNo: 0 });
-    return job;
   }
 
   async get(jobId: string): Promise<JobState> {
@@ -210,6 +239,9 @@ export class ImportJobs {
         return;
       case 'finalize':
         await this.#finalize(job);
+        return;
+      case 'selected':
+        await this.#selected(job, message.users);
         return;
     }
   }
@@ -492,6 +524,32 @@ export class ImportJobs {
     } finally {
       await opened.close();
     }
+  }
+
+  async #selected(job: JobState, users: readonly string[]): Promise<void> {
+    const config = await this.#config(job.connectionId);
+    const report = await executeRun(
+      this.#env,
+      config,
+      'import',
+      {},
+      async (run) => await runSelectedImport(run, users),
+    );
+    const status =
+      report.status === 'deletions_held'
+        ? 'deletions_held'
+        : report.status === 'failed'
+          ? 'failed'
+          : 'succeeded';
+    await this.#update(job.jobId, (state) => ({
+      ...state,
+      runId: report.runId,
+      status,
+      pagesRead: 1,
+      readDone: true,
+      finishedAt: report.finishedAt,
+      error: report.error?.message ?? null,
+    }));
   }
 
   /** Whoever sees the last page done moves the job to finalizing (once, by ETag) and queues the finalize. */

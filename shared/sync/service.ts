@@ -15,7 +15,7 @@ import { UserStore, type StoredUser } from '../storage/users.js';
 import { runDeltaSync } from './delta-sync.js';
 import { runFullImport } from './full-import.js';
 import { ImportJobs, type WorkQueue } from './import-jobs.js';
-import type { GraphAccessOptions } from './graph-source.js';
+import { openGraphReader, type GraphAccessOptions } from './graph-source.js';
 import { applyRemovals, HeldRemovalStore } from './removals.js';
 import { executeRun, type RunEnvironment, type RunOptions, type SyncStores } from './run.js';
 import { runSelectedImport } from './selected-import.js';
@@ -228,6 +228,43 @@ export class SyncService {
       }
     }
     return outcomes;
+  }
+
+  /**
+   * The tenant's Entra groups, read live from Graph, for choosing scope and mappings: those whose name
+   * starts with `search` (all when empty), at most `limit`.
+   */
+  async listEntraGroups(
+    connectionId: string,
+    options: { search?: string; limit?: number } = {},
+  ): Promise<{ id: string; displayName: string | null; description: string | null }[]> {
+    const { config } = await this.getConnection(connectionId);
+    const opened = await openGraphReader(config, this.#env.secrets, this.#env.graph);
+    try {
+      const limit = options.limit ?? 100;
+      const search = options.search?.trim();
+      // OData string literals double their quotes.
+      const filter = search ? `startswith(displayName,'${search.replace(/'/g, "''")}')` : undefined;
+      const groups: { id: string; displayName: string | null; description: string | null }[] = [];
+      const pages = opened.reader.listGroups({
+        select: ['displayName', 'description'],
+        ...(filter ? { filter } : {}),
+        top: Math.min(limit, 999),
+      });
+      for await (const page of pages) {
+        for (const group of page.items) {
+          groups.push({
+            id: group.id,
+            displayName: group.displayName ?? null,
+            description: group.description ?? null,
+          });
+          if (groups.length >= limit) return groups;
+        }
+      }
+      return groups;
+    } finally {
+      await opened.close();
+    }
   }
 
   /** Imports spread over a work queue, for many function instances (see import-jobs.ts). */
