@@ -31,7 +31,11 @@ export interface GraphErrorContext {
 export type RetryStopReason = 'max_retries' | 'budget_spent';
 
 /** The application permissions a directory reader needs (named in consent next steps). */
-export const DEFAULT_GRAPH_PERMISSIONS: readonly string[] = ['User.Read.All', 'GroupMember.Read.All'];
+export const DEFAULT_GRAPH_PERMISSIONS: readonly string[] = [
+  'User.Read.All',
+  'GroupMember.Read.All',
+  'Organization.Read.All',
+];
 
 /** Identifiers of one failed Graph response, kept on every Graph error for support cases. */
 export interface GraphFailureInfo {
