@@ -1,5 +1,6 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import { isEntraSyncError, type ErrorCode } from '../../shared/errors.js';
+import { UnauthorizedError } from '../../shared/auth/errors.js';
 import { ThrottledError } from '../../shared/graph/errors.js';
 
 /**
@@ -49,6 +50,7 @@ export function errorResponse(error: unknown, context: InvocationContext): HttpR
   const status = STATUS[error.code];
   const headers: Record<string, string> = {};
   if (error instanceof ThrottledError) headers['retry-after'] = String(Math.ceil(error.retryAfterSeconds));
+  if (error instanceof UnauthorizedError) headers['www-authenticate'] = error.challenge;
   if (status >= 500) context.warn(`${error.code}: ${error.message}`);
   const details =
     error.nextStep === undefined

@@ -582,7 +582,7 @@ export class ImportJobs {
         'settings_invalid',
         `The stored document of connection ${connectionId} is not valid.`,
       );
-    return validation.config;
+    return { ...validation.config, enabled: stored.enabled };
   }
 
   async #renewLease(job: JobState): Promise<void> {
