@@ -60,6 +60,31 @@ export interface RunLogEntry {
 
 export const REPORT_EXCEPTION_LIMIT = 200;
 
+/** The report of a run that has just started: nothing counted yet. */
+export function newRunReport(runId: string, connectionId: string, mode: RunMode, startedAt: Date): RunReport {
+  return {
+    runId,
+    connectionId,
+    mode,
+    status: 'running',
+    startedAt: startedAt.toISOString(),
+    finishedAt: null,
+    durationMs: 0,
+    fallbackReason: null,
+    usersRead: 0,
+    pages: 0,
+    situations: {},
+    actions: {},
+    exceptions: [],
+    moreExceptions: 0,
+    held: null,
+    licenses: {},
+    graphRequests: 0,
+    storageTransactions: 0,
+    error: null,
+  };
+}
+
 /** Run ids sort newest first and are unique without coordination. */
 export function newRunId(now = new Date()): string {
   const inverted = (9_999_999_999_999 - now.getTime()).toString().padStart(13, '0');

@@ -6,7 +6,7 @@ import type { SourceUser } from '../engine/types.js';
 import { BadRequestError, ConflictError, EntraSyncError, NotFoundError } from '../errors.js';
 import { isStatus, submitInTransactions } from '../storage/batch.js';
 import { packChunks, unpackChunk } from '../storage/chunks.js';
-import { newRunId, type RunLogEntry, type RunReport } from '../storage/runs.js';
+import { newRunId, newRunReport, type RunLogEntry, type RunReport } from '../storage/runs.js';
 import { loadGroupDirectory } from './delta-sync.js';
 import { namedGroupIds, readAllGroups, reconcileDeps, storedGroupsOf } from './full-import.js';
 import { openGraphReader, sourcePropertiesOf, userSelect } from './graph-source.js';
@@ -160,7 +160,7 @@ export class ImportJobs {
     const runId = newRunId();
     const job = this.#newJob(jobId, connectionId, runId);
     await this.#table.createEntity(this.#toEntity(job));
-    await stores.runs.save({ ...emptyReport(runId, connectionId), startedAt: job.createdAt });
+    await stores.runs.save(newRunReport(runId, connectionId, 'import', new Date(job.createdAt)));
     await this.#queue.send({ v: 1, kind: 'read', jobId, pageNo: 0 });
     return job;
   }
@@ -500,7 +500,7 @@ export class ImportJobs {
       const startedAt = previous?.startedAt ?? job.createdAt;
       const pools = await stores.licenses.list(config.division);
       await stores.runs.save({
-        ...emptyReport(job.runId, config.id),
+        ...newRunReport(job.runId, config.id, 'import', new Date(job.createdAt)),
         status,
         startedAt,
         finishedAt: finishedAt.toISOString(),
@@ -779,28 +779,4 @@ const noLog: LogSink = {
 
 function add(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
   for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
-}
-
-function emptyReport(runId: string, connectionId: string): RunReport {
-  return {
-    runId,
-    connectionId,
-    mode: 'import',
-    status: 'running',
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-    durationMs: 0,
-    fallbackReason: null,
-    usersRead: 0,
-    pages: 0,
-    situations: {},
-    actions: {},
-    exceptions: [],
-    moreExceptions: 0,
-    held: null,
-    licenses: {},
-    graphRequests: 0,
-    storageTransactions: 0,
-    error: null,
-  };
 }

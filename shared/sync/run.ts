@@ -8,7 +8,14 @@ import type { EmailClaimStore } from '../storage/email-claims.js';
 import type { GroupStore } from '../storage/groups.js';
 import type { Lease, LeaseStore } from '../storage/leases.js';
 import type { LicenseStore } from '../storage/licenses.js';
-import { newRunId, type RunLogEntry, type RunMode, type RunReport, type RunStore } from '../storage/runs.js';
+import {
+  newRunId,
+  newRunReport,
+  type RunLogEntry,
+  type RunMode,
+  type RunReport,
+  type RunStore,
+} from '../storage/runs.js';
 import type { Tables } from '../storage/tables.js';
 import type { UserStore } from '../storage/users.js';
 import type { SecretStore } from '../secrets/secret-store.js';
@@ -148,30 +155,6 @@ export class ActiveRun {
   }
 }
 
-function emptyReport(runId: string, connectionId: string, mode: RunMode, startedAt: Date): RunReport {
-  return {
-    runId,
-    connectionId,
-    mode,
-    status: 'running',
-    startedAt: startedAt.toISOString(),
-    finishedAt: null,
-    durationMs: 0,
-    fallbackReason: null,
-    usersRead: 0,
-    pages: 0,
-    situations: {},
-    actions: {},
-    exceptions: [],
-    moreExceptions: 0,
-    held: null,
-    licenses: {},
-    graphRequests: 0,
-    storageTransactions: 0,
-    error: null,
-  };
-}
-
 const NO_LOG: LogSink = {
   write: async () => {
     await Promise.resolve();
@@ -210,7 +193,7 @@ export async function executeRun(
   }
 
   const startedAt = new Date();
-  let report = emptyReport(runId, config.id, mode, startedAt);
+  let report = newRunReport(runId, config.id, mode, startedAt);
   const opened = await openGraphReader(config, env.secrets, env.graph).catch(async (error: unknown) => {
     await lease?.release();
     throw error;
