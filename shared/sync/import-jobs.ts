@@ -653,7 +653,13 @@ export class ImportJobs {
     return { users, rejected: head?.rejected ?? [] };
   }
 
+  /**
+   * Stores what a page did. Two deliveries of one page can run at once (at-least-once delivery); their
+   * writes are idempotent, but only one may count: each writes its chunks under its own attempt id,
+   * then inserts the page's marker naming it. The insert that loses leaves the winner's account alone.
+   */
   async #writeResult(jobId: string, pageNo: number, result: PageResult): Promise<void> {
+    const attempt = randomBytes(4).toString('hex');
     // One list item per user, exception and removal: no single item outgrows a table property.
     const { seen, removals, exceptions, ...head } = result;
     const items = [
@@ -662,32 +668,45 @@ export class ImportJobs {
       ...exceptions.map((exception) => ({ exception })),
       ...removals.map((removal) => ({ removal })),
     ];
-    const chunks = packChunks(
-      items,
-      jobId,
-      (index) => `${resultKey(pageNo)}|${String(index).padStart(3, '0')}`,
-    );
+    const prefix = `${resultKey(pageNo)}|${attempt}|`;
+    const chunks = packChunks(items, jobId, (index) => `${prefix}${String(index).padStart(3, '0')}`);
     await submitInTransactions(
       this.#table,
       chunks.map((chunk): TransactionAction => ['upsert', chunk, 'Replace']),
     );
+    try {
+      await this.#table.createEntity({ partitionKey: jobId, rowKey: resultKey(pageNo), attempt });
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
+      await submitInTransactions(
+        this.#table,
+        chunks.map((chunk): TransactionAction => ['delete', { partitionKey: jobId, rowKey: chunk.rowKey }]),
+      );
+    }
   }
 
   async #results(jobId: string): Promise<Map<number, PageResult>> {
-    const parts = new Map<number, unknown[]>();
+    const winners = new Map<number, string>();
+    const parts = new Map<string, unknown[]>();
     const entities = this.#table.listEntities({
       queryOptions: {
         filter: odata`PartitionKey eq ${jobId} and RowKey ge ${'result|'} and RowKey lt ${'result|~'}`,
       },
     });
     for await (const entity of entities) {
-      const pageNo = Number(String(entity.rowKey).split('|')[1]);
-      const list = parts.get(pageNo) ?? [];
+      const [, page, attempt] = String(entity.rowKey).split('|');
+      if (attempt === undefined) {
+        winners.set(Number(page), String(entity.attempt));
+        continue;
+      }
+      const key = `${String(page)}|${attempt}`;
+      const list = parts.get(key) ?? [];
       list.push(...unpackChunk<unknown>(entity));
-      parts.set(pageNo, list);
+      parts.set(key, list);
     }
     const results = new Map<number, PageResult>();
-    for (const [pageNo, items] of parts) {
+    for (const [pageNo, attempt] of winners) {
+      const items = parts.get(`${resultKey(pageNo).split('|')[1] ?? ''}|${attempt}`) ?? [];
       const [head, ...rest] = items as [
         Omit<PageResult, 'seen' | 'removals' | 'exceptions'>,
         ...({ id: string } | { removal: QueuedRemoval } | { exception: RunReport['exceptions'][number] })[],
@@ -705,7 +724,7 @@ export class ImportJobs {
 
   async #hasResult(jobId: string, pageNo: number): Promise<boolean> {
     try {
-      await this.#table.getEntity(jobId, `${resultKey(pageNo)}|000`);
+      await this.#table.getEntity(jobId, resultKey(pageNo));
       return true;
     } catch (error) {
       if (isStatus(error, 404)) return false;
@@ -713,16 +732,17 @@ export class ImportJobs {
     }
   }
 
+  /** Pages done: the markers (`result|<n>`, without an attempt). */
   async #countResults(jobId: string): Promise<number> {
-    const pages = new Set<string>();
+    let done = 0;
     const entities = this.#table.listEntities({
       queryOptions: {
         filter: odata`PartitionKey eq ${jobId} and RowKey ge ${'result|'} and RowKey lt ${'result|~'}`,
         select: ['RowKey'],
       },
     });
-    for await (const entity of entities) pages.add(String(entity.rowKey).split('|')[1] ?? '');
-    return pages.size;
+    for await (const entity of entities) if (String(entity.rowKey).split('|').length === 2) done += 1;
+    return done;
   }
 
   async #cleanStaging(jobId: string): Promise<void> {

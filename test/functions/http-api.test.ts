@@ -106,7 +106,7 @@ async function drainImportQueue(jobId: string): Promise<{ poisoned: number }> {
     {
       workers: 4,
       maxDequeueCount: 5,
-      visibilityTimeoutSeconds: 2,
+      visibilityTimeoutSeconds: 4,
       timeoutMs: 240_000,
       done: async () =>
         ['succeeded', 'failed', 'deletions_held'].includes((await app.jobs.get(jobId)).status),

@@ -71,7 +71,7 @@ async function runJob(
     {
       workers,
       maxDequeueCount: 5,
-      visibilityTimeoutSeconds: 1,
+      visibilityTimeoutSeconds: 4,
       timeoutMs: 120_000,
       done: async () => ['succeeded', 'deletions_held', 'failed'].includes((await jobs.get(jobId)).status),
     },
