@@ -12,7 +12,7 @@ import { namedGroupIds, readAllGroups, reconcileDeps, storedGroupsOf } from './f
 import { openGraphReader, sourcePropertiesOf, userSelect } from './graph-source.js';
 import { reconcileUsers } from './reconcile.js';
 import type { QueuedRemoval } from './removals.js';
-import { ActiveRun, executeRun, type RunEnvironment } from './run.js';
+import { ActiveRun, executeRun, recountSeats, type RunEnvironment } from './run.js';
 import { runSelectedImport } from './selected-import.js';
 import { SeatLedger } from './seats.js';
 import type { LogSink } from './tally.js';
@@ -75,6 +75,8 @@ export interface JobState {
   configVersion: string;
   linkedBefore: number;
   firstImport: boolean;
+  /** A page was delivered more than once: seats may have been taken twice and are counted again at the end. */
+  redelivered: boolean;
   error: string | null;
   etag?: string;
 }
@@ -180,6 +182,7 @@ export class ImportJobs {
       configVersion: '',
       linkedBefore: 0,
       firstImport: false,
+      redelivered: false,
       error: null,
     };
   }
@@ -355,6 +358,8 @@ export class ImportJobs {
 
   async #page(job: JobState, pageNo: number, dequeueCount: number): Promise<void> {
     const { stores } = this.#env;
+    if (dequeueCount > 1 && !job.redelivered)
+      await this.#update(job.jobId, (state) => ({ ...state, redelivered: true }));
     // A page whose result is stored is done: a redelivery only checks whether the job can finish.
     if (await this.#hasResult(job.jobId, pageNo)) {
       await this.#finalizeWhenDone(job.jobId);
@@ -472,6 +477,7 @@ export class ImportJobs {
         await reconcileUsers(reconcileDeps(run, context, index), gone.slice(start, start + 500));
       }
       await run.tally.flush(run.log);
+      if ((await this.get(job.jobId)).redelivered) await recountSeats(stores, config);
       const held = await run.settleRemovals(job.linkedBefore);
       const usersCursor = await stores.cursors.get(config.id, 'users');
       const groupsCursor = await stores.cursors.get(config.id, 'groups');
@@ -785,6 +791,7 @@ export class ImportJobs {
       configVersion: text(entity.configVersion),
       linkedBefore: Number(entity.linkedBefore ?? 0),
       firstImport: entity.firstImport === true,
+      redelivered: entity.redelivered === true,
       error: text(entity.error) || null,
       ...(typeof entity.etag === 'string' ? { etag: entity.etag } : {}),
     };

@@ -324,6 +324,18 @@ async function recoverFromInterruptedRun(env: RunEnvironment, config: Connection
       nextStep: 'Nothing to do: the next run carried on from where it was safe to.',
     },
   });
+  await recountSeats(stores, config);
+  return true;
+}
+
+/**
+ * Sets the seats used in the division's pools from the users that hold them: after a run that died
+ * between taking seats and writing its users, or a job whose pages were delivered more than once.
+ */
+export async function recountSeats(
+  stores: SyncStores,
+  config: Pick<ConnectionConfig, 'id' | 'division'>,
+): Promise<void> {
   const used = new Map<string, number>();
   for (const connection of await stores.connections.list()) {
     if (connection.document.division !== config.division && connection.id !== config.id) continue;
@@ -334,5 +346,4 @@ async function recoverFromInterruptedRun(env: RunEnvironment, config: Connection
     }
   }
   await stores.licenses.setUsed(config.division, Object.fromEntries(used));
-  return true;
 }
