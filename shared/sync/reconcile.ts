@@ -122,6 +122,8 @@ interface Pending {
   native: StoredUser | undefined;
   /** The claim this run took for the user and must give back unless the user ends up holding it. */
   claimedNow: boolean;
+  /** The claim was ours before this run touched it: maybe another delivery of this page is using it. */
+  alreadyOurs: boolean;
   holder: EmailClaim | undefined;
 }
 
@@ -151,6 +153,7 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
       candidates: [],
       native: undefined,
       claimedNow: false,
+      alreadyOurs: false,
       holder: undefined,
     });
   }
@@ -166,6 +169,7 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
   const refreshes: StoredUser[] = [];
   const releaseClaims: { mailKey: string; sourceId: string }[] = [];
   const releaseFresh: string[] = [];
+  const releaseUnlessHeld: { mailKey: string; sourceId: string }[] = [];
   const links: { native: StoredUser; holder: EmailClaim; linked: StoredUser }[] = [];
   const now = deps.now?.() ?? new Date().toISOString();
 
@@ -181,7 +185,10 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
     if (!REMOVAL_ACTIONS.has(decision.action))
       deps.removals.drop(userPartition(connectionId, item.source.id), item.source.id);
     const keepsClaim = applyDecision(deps, item, decision, now, { writes, refreshes, links });
-    if (item.claimedNow && !keepsClaim && item.claimKey) releaseFresh.push(item.claimKey);
+    if (item.claimedNow && !keepsClaim && item.claimKey) {
+      if (item.alreadyOurs) releaseUnlessHeld.push({ mailKey: item.claimKey, sourceId: item.source.id });
+      else releaseFresh.push(item.claimKey);
+    }
     // The address the user held before, when it now holds another one.
     const previousKey = item.stored?.mailKey;
     if (keepsClaim && previousKey && item.claimKey && previousKey !== item.claimKey) {
@@ -204,6 +211,13 @@ export async function reconcileUsers(deps: ReconcileDeps, sources: readonly Sour
       await deps.users.delete(link.native.partitionKey, link.native.rowKey);
     }
     await deps.claims.releaseFresh(releaseFresh);
+    // A claim that was ours before this run is a leftover of a run that died, or is held by our user as
+    // written by another delivery of this page running at the same time: it goes only in the first case.
+    for (const release of releaseUnlessHeld) {
+      const holder = await deps.users.get(connectionId, release.sourceId);
+      if (holder && holder.status !== 'deleted' && holder.mailKey === release.mailKey) continue;
+      await deps.claims.release(release.mailKey, { connectionId, sourceId: release.sourceId });
+    }
     for (const release of releaseClaims) {
       await deps.claims.release(release.mailKey, { connectionId, sourceId: release.sourceId });
     }
@@ -283,6 +297,7 @@ async function resolveEmailCandidates(deps: ReconcileDeps, pending: Pending[]): 
       if (!deps.preview && holder.division !== deps.config.division)
         await deps.claims.transfer(holder, ownClaim(deps, item));
       item.claimedNow = !deps.preview;
+      item.alreadyOurs = true;
     } else if (
       (await isStaleClaim(deps, holder)) &&
       (deps.preview || (await deps.claims.transfer(holder, ownClaim(deps, item))))
