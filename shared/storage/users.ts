@@ -275,37 +275,54 @@ export class UserStore {
 export class UserWriteBuffer {
   readonly #store: UserStore;
   readonly #pending = new Map<string, Map<string, StoredUser>>();
+  readonly #maxPending: number;
+  #size = 0;
 
-  constructor(store: UserStore) {
+  /**
+   * `maxPending` bounds the memory held: past it, the fullest partitions are written early (smaller
+   * transactions, a steady footprint however large the tenant).
+   */
+  constructor(store: UserStore, maxPending = 6_000) {
     this.#store = store;
+    this.#maxPending = maxPending;
   }
 
   get size(): number {
-    let size = 0;
-    for (const partition of this.#pending.values()) size += partition.size;
-    return size;
+    return this.#size;
   }
 
   async add(users: readonly StoredUser[]): Promise<void> {
-    const full: StoredUser[] = [];
+    const ready: StoredUser[] = [];
     for (const user of users) {
       let partition = this.#pending.get(user.partitionKey);
       if (!partition) {
         partition = new Map();
         this.#pending.set(user.partitionKey, partition);
       }
+      if (!partition.has(user.rowKey)) this.#size += 1;
       partition.set(user.rowKey, user);
-      if (partition.size >= MAX_TRANSACTION_SIZE) {
-        full.push(...partition.values());
-        this.#pending.delete(user.partitionKey);
+      if (partition.size >= MAX_TRANSACTION_SIZE) ready.push(...this.#take(user.partitionKey));
+    }
+    if (this.#size > this.#maxPending) {
+      const fullest = [...this.#pending].sort(([, a], [, b]) => b.size - a.size);
+      for (const [key] of fullest) {
+        if (this.#size <= this.#maxPending / 2) break;
+        ready.push(...this.#take(key));
       }
     }
-    await this.#store.putMany(full);
+    await this.#store.putMany(ready);
   }
 
   async flush(): Promise<void> {
-    const all = [...this.#pending.values()].flatMap((partition) => [...partition.values()]);
-    this.#pending.clear();
+    const all = [...this.#pending.keys()].flatMap((key) => this.#take(key));
     await this.#store.putMany(all);
+  }
+
+  #take(partitionKey: string): StoredUser[] {
+    const partition = this.#pending.get(partitionKey);
+    if (!partition) return [];
+    this.#pending.delete(partitionKey);
+    this.#size -= partition.size;
+    return [...partition.values()];
   }
 }
