@@ -1,7 +1,9 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { validateConnectionConfig, type ConnectionConfig } from '../config/connection.js';
 import { createRunContext } from '../engine/run-context.js';
+import type { GraphReader } from '../graph/reader.js';
 import type { SourceUser } from '../engine/types.js';
 import { BadRequestError, ConflictError, EntraSyncError, NotFoundError } from '../errors.js';
 import { isStatus, submitInTransactions } from '../storage/batch.js';
@@ -290,17 +292,7 @@ export class ImportJobs {
       const select = userSelect(config);
       if (message.pageNo === 0 && job.status === 'queued') {
         // The first read takes the baselines and the groups, which every page worker reads back.
-        const run = new ActiveRun(
-          this.#env,
-          config,
-          job.runId,
-          'import',
-          opened.reader,
-          await SeatLedger.open(stores.licenses, config.division, config.licenses.seats, false),
-          undefined,
-          noLog,
-          {},
-        );
+        const run = await this.#jobRun(job.runId, config, opened.reader, noLog);
         const usersBaseline = await opened.reader.latestDeltaLink('users', { select });
         const groups = await readAllGroups(run);
         await stores.groups.replaceAll(config.id, storedGroupsOf(groups.directory, groups.relevant));
@@ -384,18 +376,7 @@ export class ImportJobs {
           await Promise.resolve();
         },
       };
-      const ledger = await SeatLedger.open(stores.licenses, config.division, config.licenses.seats, false);
-      const run = new ActiveRun(
-        this.#env,
-        config,
-        job.runId,
-        'import',
-        opened.reader,
-        ledger,
-        undefined,
-        log,
-        {},
-      );
+      const run = await this.#jobRun(job.runId, config, opened.reader, log);
       for (const rejected of staged.rejected) run.tally.rejected(rejected.id, rejected.reason);
       const sources: SourceUser[] = staged.users.map((user) => ({
         id: user.id,
@@ -433,22 +414,11 @@ export class ImportJobs {
     const results = await this.#results(job.jobId);
     const opened = await openGraphReader(config, this.#env.secrets, this.#env.graph);
     try {
-      const ledger = await SeatLedger.open(stores.licenses, config.division, config.licenses.seats, false);
-      const run = new ActiveRun(
-        this.#env,
-        config,
-        job.runId,
-        'import',
-        opened.reader,
-        ledger,
-        undefined,
-        {
-          write: async (entries) => {
-            await stores.runs.writeLogPart(job.runId, 'finalize', entries);
-          },
+      const run = await this.#jobRun(job.runId, config, opened.reader, {
+        write: async (entries) => {
+          await stores.runs.writeLogPart(job.runId, 'finalize', entries);
         },
-        {},
-      );
+      });
       const seen = new Set<string>();
       let graphRequests = 0;
       let storageRequests = 0;
@@ -558,6 +528,18 @@ export class ImportJobs {
     }));
   }
 
+  /** A run of this job in one execution: its seats, its log; the job holds the lease. */
+  async #jobRun(
+    runId: string,
+    config: ConnectionConfig,
+    reader: GraphReader,
+    log: LogSink,
+  ): Promise<ActiveRun> {
+    const { licenses } = this.#env.stores;
+    const ledger = await SeatLedger.open(licenses, config.division, config.licenses.seats, false);
+    return new ActiveRun(this.#env, config, runId, 'import', reader, ledger, undefined, log, {});
+  }
+
   /** Whoever sees the last page done moves the job to finalizing (once, by ETag) and queues the finalize. */
   async #finalizeWhenDone(jobId: string): Promise<void> {
     const job = await this.get(jobId);
@@ -578,10 +560,9 @@ export class ImportJobs {
   // ---------------------------------------------------------------------------------------------
   // Storage of the job
 
-  async #config(connectionId: string): Promise<Parameters<typeof createRunContext>[0]> {
+  async #config(connectionId: string): Promise<ConnectionConfig> {
     const stored = await this.#env.stores.connections.get(connectionId);
     if (!stored) throw new NotFoundError(`There is no connection ${connectionId}.`);
-    const { validateConnectionConfig } = await import('../config/connection.js');
     const validation = validateConnectionConfig(stored.document);
     if (!validation.ok)
       throw new EntraSyncError(

@@ -2,7 +2,13 @@ import { TableClient } from '@azure/data-tables';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { EmailClaimStore, type EmailClaim } from '../../shared/storage/email-claims.js';
 import { LicenseStore } from '../../shared/storage/licenses.js';
-import { newRunId, RunStore, type RunLogEntry, type RunReport } from '../../shared/storage/runs.js';
+import {
+  newRunId,
+  newRunReport,
+  RunStore,
+  type RunLogEntry,
+  type RunReport,
+} from '../../shared/storage/runs.js';
 import { uniqueName } from '../harness/names.js';
 
 const connectionString = inject('azuriteConnectionString');
@@ -104,25 +110,10 @@ describe('runs', () => {
   it('stores reports newest first and a long per-user log in chunks', async () => {
     const runs = new RunStore(await freshTable(), await freshTable());
     const report = (runId: string, startedAt: string): RunReport => ({
-      runId,
-      connectionId: 'contoso',
-      mode: 'import',
+      ...newRunReport(runId, 'contoso', 'import', new Date(startedAt)),
       status: 'succeeded',
       startedAt,
       finishedAt: startedAt,
-      durationMs: 1,
-      fallbackReason: null,
-      usersRead: 0,
-      pages: 0,
-      situations: {},
-      actions: {},
-      exceptions: [],
-      moreExceptions: 0,
-      held: null,
-      licenses: {},
-      graphRequests: 0,
-      storageTransactions: 0,
-      error: null,
     });
     const older = newRunId(new Date('2026-01-01T00:00:00Z'));
     const newer = newRunId(new Date('2026-01-02T00:00:00Z'));
