@@ -1,5 +1,6 @@
 import { createAdminAuthenticatorFromSettings, type AdminAuthenticator } from '../shared/auth/admin-auth.js';
 import { createConsentService, type ConsentService } from '../shared/consent/consent-service.js';
+import { CONSENT_NONCES_TABLE, ConsentNonceStore } from '../shared/consent/state.js';
 import { createSecretStore } from '../shared/secrets/key-vault-store.js';
 import type { SecretStore } from '../shared/secrets/secret-store.js';
 import { loadSettings, type Settings } from '../shared/settings.js';
@@ -18,6 +19,8 @@ export interface AppContext {
   readonly service: SyncService;
   readonly jobs: ImportJobs;
   readonly consent: ConsentService;
+  /** The spent consent states, which the timer clears once they have expired. */
+  readonly consentNonces: ConsentNonceStore;
   readonly admin: AdminAuthenticator;
 }
 
@@ -49,7 +52,10 @@ export async function buildAppContext(
     settings,
     options.trustedCa === undefined ? {} : { ca: options.trustedCa },
   );
-  return { settings, storage, service, jobs, consent, admin };
+  const consentNonces = new ConsentNonceStore(
+    storage.table(`${settings.TABLE_PREFIX}${CONSENT_NONCES_TABLE}`),
+  );
+  return { settings, storage, service, jobs, consent, consentNonces, admin };
 }
 
 let current: Promise<AppContext> | undefined;

@@ -6,6 +6,9 @@ export const syncTimer: TimerHandler = async (timer, context) => {
   const app = await appContext();
   if (timer.isPastDue) context.log('The sync timer is past due (the host missed a tick); syncing now.');
   const outcomes = await app.service.syncDue();
+  // Housekeeping: spent consent states are only needed until they expire (10 minutes).
+  const cleared = await app.consentNonces.deleteExpired();
+  if (cleared > 0) context.log(`Cleared ${cleared} expired consent states.`);
   for (const outcome of outcomes) {
     if (outcome.outcome === 'skipped_busy')
       context.warn(`${outcome.connectionId}: skipped, ${outcome.reason}`);
