@@ -220,24 +220,42 @@ function deltaPage<T>(
   return { ...page(envelope, items, rejected), deltaLink: envelope['@odata.deltaLink'] };
 }
 
+/**
+ * What every delta item goes through first: one that is not an object with an id is rejected (and
+ * undefined comes back); a removal is returned as such; anything else is an object to parse.
+ */
+function classifyDeltaItem(
+  raw: unknown,
+  index: number,
+  rejected: RejectedItem[],
+):
+  | { kind: 'removed'; id: string; reason: RemovedReason }
+  | { kind: 'present'; id: string; record: Record<string, unknown> }
+  | undefined {
+  const check = checkItem(raw);
+  if (!check.ok) {
+    rejected.push({ index, path: '', id: check.id, reason: check.reason });
+    return undefined;
+  }
+  const removed = removal(check.record);
+  if (removed && 'error' in removed) {
+    rejected.push({ index, path: '', id: check.id, reason: removed.error });
+    return undefined;
+  }
+  if (removed) return { kind: 'removed', id: check.id, reason: removed.reason };
+  return { kind: 'present', id: check.id, record: check.record };
+}
+
 /** A page of /users/delta. */
 export function parseUserDeltaPage(body: unknown, operation = 'GET /users/delta'): DeltaPage<UserDeltaItem> {
   const envelope = parseEnvelope(body, operation);
   const items: UserDeltaItem[] = [];
   const rejected: RejectedItem[] = [];
   envelope.value.forEach((raw, index) => {
-    const check = checkItem(raw);
-    if (!check.ok) {
-      rejected.push({ index, path: '', id: check.id, reason: check.reason });
-      return;
-    }
-    const removed = removal(check.record);
-    if (removed && 'error' in removed) {
-      rejected.push({ index, path: '', id: check.id, reason: removed.error });
-      return;
-    }
-    if (removed) {
-      items.push({ kind: 'removed', id: check.id, reason: removed.reason });
+    const check = classifyDeltaItem(raw, index, rejected);
+    if (!check) return;
+    if (check.kind === 'removed') {
+      items.push(check);
       return;
     }
     const parsed = userSchema.safeParse(check.record);
@@ -258,18 +276,10 @@ export function parseGroupDeltaPage(
   const items: GroupDeltaItem[] = [];
   const rejected: RejectedItem[] = [];
   envelope.value.forEach((raw, index) => {
-    const check = checkItem(raw);
-    if (!check.ok) {
-      rejected.push({ index, path: '', id: check.id, reason: check.reason });
-      return;
-    }
-    const removed = removal(check.record);
-    if (removed && 'error' in removed) {
-      rejected.push({ index, path: '', id: check.id, reason: removed.error });
-      return;
-    }
-    if (removed) {
-      items.push({ kind: 'removed', id: check.id, reason: removed.reason });
+    const check = classifyDeltaItem(raw, index, rejected);
+    if (!check) return;
+    if (check.kind === 'removed') {
+      items.push(check);
       return;
     }
     const { [MEMBERS_DELTA]: rawMembers, ...properties } = check.record;

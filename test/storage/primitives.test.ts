@@ -1,31 +1,13 @@
-import { TableClient, type TransactionAction } from '@azure/data-tables';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TransactionAction } from '@azure/data-tables';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAllOrReport, submitInTransactions, toTransactions } from '../../shared/storage/batch.js';
 import { packChunks, unpackChunk, CHUNK_PROPERTY_CHARS } from '../../shared/storage/chunks.js';
 import { CursorStore } from '../../shared/storage/cursors.js';
 import { escapeKey, unescapeKey, userPartition } from '../../shared/storage/keys.js';
 import { LeaseStore } from '../../shared/storage/leases.js';
-import { uniqueName } from '../harness/names.js';
+import { useFreshTables } from '../harness/tables.js';
 
-const connectionString = inject('azuriteConnectionString');
-const tables: TableClient[] = [];
-
-async function freshTable(): Promise<TableClient> {
-  const table = TableClient.fromConnectionString(connectionString, uniqueName('t'), {
-    allowInsecureConnection: true,
-  });
-  await table.createTable();
-  tables.push(table);
-  return table;
-}
-
-afterAll(async () => {
-  await Promise.all(
-    tables.map(async (table) => {
-      await table.deleteTable();
-    }),
-  );
-});
+const freshTable = useFreshTables();
 
 describe('keys', () => {
   it('escapes what a key may not hold and round-trips', () => {

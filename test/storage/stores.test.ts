@@ -1,5 +1,4 @@
-import { TableClient } from '@azure/data-tables';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmailClaimStore, type EmailClaim } from '../../shared/storage/email-claims.js';
 import { LicenseStore } from '../../shared/storage/licenses.js';
 import {
@@ -9,27 +8,9 @@ import {
   type RunLogEntry,
   type RunReport,
 } from '../../shared/storage/runs.js';
-import { uniqueName } from '../harness/names.js';
+import { useFreshTables } from '../harness/tables.js';
 
-const connectionString = inject('azuriteConnectionString');
-const tables: TableClient[] = [];
-
-async function freshTable(): Promise<TableClient> {
-  const table = TableClient.fromConnectionString(connectionString, uniqueName('t'), {
-    allowInsecureConnection: true,
-  });
-  await table.createTable();
-  tables.push(table);
-  return table;
-}
-
-afterAll(async () => {
-  await Promise.all(
-    tables.map(async (table) => {
-      await table.deleteTable();
-    }),
-  );
-});
+const freshTable = useFreshTables();
 
 function claim(mailKey: string, connectionId: string, sourceId: string): EmailClaim {
   return {
