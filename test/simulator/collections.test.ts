@@ -291,6 +291,7 @@ describe('request counts', () => {
     expect(sim.requests.snapshot()).toEqual({
       total: 3,
       byEndpoint: { 'GET /v1.0/groups/{id}/members': 2, 'GET /v1.0/users': 1 },
+      batched: { total: 0, byEndpoint: {} },
     });
     expect(sim.requests.count('GET /v1.0/groups/{id}/members')).toBe(2);
     sim.requests.reset();

@@ -43,7 +43,8 @@ if (present) {
 
 /** Examples of features the simulator does not implement, and why. */
 const NOT_SIMULATED: Readonly<Record<string, string>> = {
-  'batch-request-response': '$batch is not simulated (EntraSync does not batch)',
+  'batch-request-response':
+    'its individual requests (/me, planner, writes) are not simulated; batch.test.ts sends this batch',
   'users-list-signin-name-filter': 'lambda filters (identities/any) are not simulated',
   'users-list-startswith-top-odata-count': '$orderby is not simulated',
   'users-list-endswith-odata-count': '$orderby is not simulated',

@@ -20,37 +20,60 @@ export function normaliseEndpoint(method: string, segments: readonly string[]): 
 }
 
 export interface RequestCountSnapshot {
+  /** HTTP requests (a $batch is one). */
   readonly total: number;
   readonly byEndpoint: Readonly<Record<string, number>>;
+  /** The individual requests carried inside $batch requests, counted apart from the HTTP requests. */
+  readonly batched: { readonly total: number; readonly byEndpoint: Readonly<Record<string, number>> };
+}
+
+function sorted(counts: ReadonlyMap<string, number>): Record<string, number> {
+  return Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)));
 }
 
 export class RequestCounter {
   private readonly counts = new Map<string, number>();
   private totalCount = 0;
+  private readonly batchedCounts = new Map<string, number>();
+  private batchedTotal = 0;
 
   record(endpoint: string): void {
     this.totalCount += 1;
     this.counts.set(endpoint, (this.counts.get(endpoint) ?? 0) + 1);
   }
 
+  /** An individual request inside a $batch ('GET /v1.0/groups/{id}/members'). */
+  recordBatched(endpoint: string): void {
+    this.batchedTotal += 1;
+    this.batchedCounts.set(endpoint, (this.batchedCounts.get(endpoint) ?? 0) + 1);
+  }
+
   get total(): number {
     return this.totalCount;
   }
 
-  /** Requests to one endpoint, for example count('GET /v1.0/users/delta'). */
+  /** HTTP requests to one endpoint, for example count('GET /v1.0/users/delta'). */
   count(endpoint: string): number {
     return this.counts.get(endpoint) ?? 0;
+  }
+
+  /** Individual requests to one endpoint made inside $batch requests. */
+  countBatched(endpoint: string): number {
+    return this.batchedCounts.get(endpoint) ?? 0;
   }
 
   snapshot(): RequestCountSnapshot {
     return {
       total: this.totalCount,
-      byEndpoint: Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b))),
+      byEndpoint: sorted(this.counts),
+      batched: { total: this.batchedTotal, byEndpoint: sorted(this.batchedCounts) },
     };
   }
 
   reset(): void {
     this.counts.clear();
     this.totalCount = 0;
+    this.batchedCounts.clear();
+    this.batchedTotal = 0;
   }
 }

@@ -18,7 +18,8 @@ export interface HttpsListener {
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-function segmentsOf(pathname: string): string[] {
+/** The path's segments after the leading slash, each percent-decoded (kept raw when it does not decode). */
+export function segmentsOf(pathname: string): string[] {
   return pathname
     .split('/')
     .slice(1)

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent } from 'undici';
 import { SimulatedApp, type AppOptions } from './apps.js';
+import { handleBatch } from './batch.js';
 import { createServerCertificate } from './certificate.js';
 import { handleControl } from './control-routes.js';
 import { SimulatorError } from './errors.js';
@@ -368,13 +369,27 @@ export class Simulator {
     }
     const tenant = this.findTenant(check.claims.tid);
     if (!tenant) throw unauthorized('Access token validation failure. Invalid tenant.');
-    return handleGraph({
-      req,
-      tenant,
-      roles: check.claims.roles,
-      settings: this.graphSettings,
-      path: req.segments.slice(1),
-    });
+    const roles = check.claims.roles;
+    const settings = this.graphSettings;
+    if (req.segments[1] === '$batch' && req.segments.length === 2) {
+      return await handleBatch(req, {
+        origin: this.graphBaseUrl,
+        shuffle: this.quirks.shuffle,
+        run: async (inner) => {
+          await Promise.resolve();
+          const endpoint = normaliseEndpoint(inner.method, inner.segments);
+          this.requests.recordBatched(endpoint);
+          const fault = this.faults.take(
+            inner.method,
+            inner.url.pathname,
+            endpoint.slice(endpoint.indexOf(' ') + 1),
+          );
+          if (fault) throw fault;
+          return handleGraph({ req: inner, tenant, roles, settings, path: inner.segments.slice(1) });
+        },
+      });
+    }
+    return handleGraph({ req, tenant, roles, settings, path: req.segments.slice(1) });
   }
 }
 
