@@ -2,11 +2,18 @@ import type { HttpHandler } from '@azure/functions';
 import { CONSENT_PAGE_HEADERS, renderConsentPage } from '../shared/consent/consent-service.js';
 import { appContext } from './app-context.js';
 import { adminRoute } from './http/admin-route.js';
-import { errorResponse } from './http/responses.js';
+import { errorResponse, json } from './http/responses.js';
 
-/** Starts admin consent: 302 to the connection's cloud, with signed, expiring, single-use state. */
+/**
+ * Starts admin consent: 302 to the connection's cloud, with signed, expiring, single-use state. A
+ * caller that asks for JSON (the console, which must open the page in a new tab without its token)
+ * gets the URL instead.
+ */
 export const startConsent = adminRoute(async (request, app) => {
   const url = await app.consent.startUrl(request.params.id ?? '');
+  if ((request.headers.get('accept') ?? '').includes('application/json')) {
+    return json(200, { consentUrl: url });
+  }
   return { status: 302, headers: { location: url, 'cache-control': 'no-store' } };
 });
 

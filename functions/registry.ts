@@ -2,7 +2,9 @@ import type { HttpHandler, StorageQueueHandler, TimerHandler } from '@azure/func
 import { importPoison, importWorker, syncTimer } from './background.js';
 import { consentCallback, startConsent } from './consent.js';
 import { getConnection, listConnections, patchConnection, putConnection } from './connections.js';
-import { approveRun, jobStatus, listRuns, preview, startImport } from './runs.js';
+import { consoleConfig, consoleFiles } from './console.js';
+import { jobUsers, startPreview } from './previews.js';
+import { approveRun, heldRemovals, jobStatus, listRuns, preview, runUsers, startImport } from './runs.js';
 import { listGroups, listUsers } from './users.js';
 
 /**
@@ -35,7 +37,15 @@ export type FunctionDefinition =
       readonly handler: StorageQueueHandler;
     };
 
-const admin = 'function' as const;
+/**
+ * Admin routes are anonymous to the host and authenticated in code by adminRoute (an Entra token with
+ * the EntraSync.Admin role): see functions/http/admin-route.ts. The public ones are listed in
+ * PUBLIC_ROUTES and a test checks that every other route is an admin route.
+ */
+const admin = 'anonymous' as const;
+
+/** Routes anyone may call: where a consenting administrator lands, and the console's files and sign-in settings. */
+export const PUBLIC_ROUTES = ['consent/callback', 'console/config', 'console/{*path}'] as const;
 
 export const functionDefinitions: readonly FunctionDefinition[] = [
   {
@@ -104,6 +114,22 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
     handler: preview,
   },
   {
+    name: 'previewStart',
+    trigger: 'http',
+    route: 'connections/{id}/previews',
+    methods: ['POST'],
+    authLevel: admin,
+    handler: startPreview,
+  },
+  {
+    name: 'jobUsers',
+    trigger: 'http',
+    route: 'jobs/{jobId}/users',
+    methods: ['GET'],
+    authLevel: admin,
+    handler: jobUsers,
+  },
+  {
     name: 'importStart',
     trigger: 'http',
     route: 'connections/{id}/import',
@@ -136,12 +162,45 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
     handler: listRuns,
   },
   {
+    name: 'runUsers',
+    trigger: 'http',
+    route: 'runs/{runId}/users',
+    methods: ['GET'],
+    authLevel: admin,
+    handler: runUsers,
+  },
+  {
+    name: 'runHeld',
+    trigger: 'http',
+    route: 'runs/{runId}/held',
+    methods: ['GET'],
+    authLevel: admin,
+    handler: heldRemovals,
+  },
+  {
     name: 'runApprove',
     trigger: 'http',
     route: 'runs/{runId}/approve',
     methods: ['POST'],
     authLevel: admin,
     handler: approveRun,
+  },
+  {
+    name: 'consoleConfig',
+    trigger: 'http',
+    route: 'console/config',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: consoleConfig,
+  },
+  // The admin console's static files; the page signs in and calls the admin routes with a token.
+  {
+    name: 'consoleFiles',
+    trigger: 'http',
+    route: 'console/{*path}',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: consoleFiles,
   },
   { name: 'syncTimer', trigger: 'timer', schedule: '%SYNC_SCHEDULE%', handler: syncTimer },
   {

@@ -5,6 +5,7 @@ import type { RunLogEntry } from '../shared/storage/runs.js';
 import { adminRoute } from './http/admin-route.js';
 import { parseInput, queryObject, readJson } from './http/request.js';
 import { json } from './http/responses.js';
+import { readOutcomeQuery } from './previews.js';
 
 const selectedUsers = z.strictObject({
   users: z.array(z.string().min(1).max(256)).min(1).max(MAX_SELECTED_USERS).optional(),
@@ -63,4 +64,14 @@ export const approveRun = adminRoute(async (request, app) => {
   const runId = request.params.runId ?? '';
   if (runId === '') throw new BadRequestError('The run id is missing.');
   return json(200, await app.service.approve(runId));
+});
+
+/** A run's per-user lines, paged and filtered by status and search. */
+export const runUsers = adminRoute(async (request, app) => {
+  return json(200, await app.service.runOutcomes(request.params.runId ?? '', readOutcomeQuery(request)));
+});
+
+/** What approving a run's held removals would do, user by user (the first 200). */
+export const heldRemovals = adminRoute(async (request, app) => {
+  return json(200, await app.service.heldRemovals(request.params.runId ?? ''));
 });

@@ -195,6 +195,8 @@ module functionApp 'app/function-app.bicep' = {
 }
 
 var consentRedirectUri = 'https://${functionApp.outputs.defaultHostName}/api/consent/callback'
+// The admin console signs administrators in from its own page (a single-page app with PKCE).
+var consoleUri = 'https://${functionApp.outputs.defaultHostName}/api/console/'
 
 module appRegistration 'app/app-registration.bicep' = if (createAppRegistration) {
   name: 'app-registration'
@@ -204,6 +206,7 @@ module appRegistration 'app/app-registration.bicep' = if (createAppRegistration)
     displayName: appDisplayName
     identifierUri: 'api://${tenant().tenantId}/${appUniqueName}'
     consentRedirectUri: consentRedirectUri
+    consoleRedirectUri: consoleUri
     adminPrincipalId: principalId
   }
 }
@@ -255,4 +258,5 @@ output ENTRASYNC_APP_IDENTIFIER_URI string = createAppRegistration ? appRegistra
 output ADMIN_TENANT_ID string = effectiveAdminTenantId
 output ADMIN_API_AUDIENCE string = appClientId
 output CONSENT_REDIRECT_URI string = consentRedirectUri
+output CONSOLE_URL string = consoleUri
 output ENTRASYNC_CONSENT_STATE_KEY_EXISTS bool = true

@@ -10,13 +10,21 @@ export type AdminHandler = (
   context: InvocationContext,
 ) => Promise<HttpResponseInit>;
 
+const adminHandlers = new WeakSet<HttpHandler>();
+
+/** Whether a handler was made by adminRoute: the registry test checks every non-public route with it. */
+export function isAdminRoute(handler: unknown): boolean {
+  return typeof handler === 'function' && adminHandlers.has(handler as HttpHandler);
+}
+
 /**
  * An admin route: a Microsoft Entra ID bearer token for this app carrying the EntraSync.Admin role is
- * checked in code on every call (the function key alone is not enough), then the handler runs, and
- * typed errors become JSON error answers.
+ * checked in code on every call, then the handler runs, and typed errors become JSON error answers.
+ * The token is the whole authentication: a function key would be a shared secret the browser console
+ * could not keep, so the host lets requests through and this check refuses them.
  */
 export function adminRoute(handler: AdminHandler): HttpHandler {
-  return async (request, context) => {
+  const routed: HttpHandler = async (request, context) => {
     try {
       const app = await appContext();
       const principal = await app.admin.authenticate(request.headers.get('authorization'));
@@ -25,4 +33,6 @@ export function adminRoute(handler: AdminHandler): HttpHandler {
       return errorResponse(error, context);
     }
   };
+  adminHandlers.add(routed);
+  return routed;
 }

@@ -17,6 +17,9 @@ param identifierUri string
 @description('Required. The admin consent callback, https://<function app host>/api/consent/callback.')
 param consentRedirectUri string
 
+@description('Required. The admin console\'s page, https://<function app host>/api/console/: its sign-in redirect URI.')
+param consoleRedirectUri string
+
 @description('Optional. Object id of a user or service principal to assign the EntraSync.Admin app role. Empty: none.')
 param adminPrincipalId string = ''
 
@@ -48,6 +51,12 @@ resource application 'Microsoft.Graph/applications@v1.0' = {
       enableAccessTokenIssuance: false
       enableIdTokenIssuance: false
     }
+  }
+  // The console is a single-page app: authorization code with PKCE, no secret, tokens via CORS.
+  spa: {
+    redirectUris: [
+      consoleRedirectUri
+    ]
   }
   api: {
     // v2 access tokens: their audience (aud) is the client id, which ADMIN_API_AUDIENCE holds.

@@ -104,19 +104,27 @@ type RunEntity = {
 const REPORT_PART_CHARS = 30_000;
 
 function toEntity(report: RunReport): RunEntity {
-  const json = JSON.stringify(report);
-  const entity: RunEntity = {
+  return {
     partitionKey: report.connectionId,
     rowKey: report.runId,
     mode: report.mode,
     status: report.status,
     startedAt: report.startedAt,
+    ...reportProperties(report),
   };
-  for (let part = 0; part * REPORT_PART_CHARS < json.length; part += 1) {
-    entity[`report${part}`] = json.slice(part * REPORT_PART_CHARS, (part + 1) * REPORT_PART_CHARS);
-  }
-  return entity;
 }
+
+/** A report as entity properties `report0..N` (a preview's report is kept the same way by its job). */
+export function reportProperties(report: RunReport): Record<`report${number}`, string> {
+  const json = JSON.stringify(report);
+  const properties: Record<`report${number}`, string> = {};
+  for (let part = 0; part * REPORT_PART_CHARS < json.length; part += 1) {
+    properties[`report${part}`] = json.slice(part * REPORT_PART_CHARS, (part + 1) * REPORT_PART_CHARS);
+  }
+  return properties;
+}
+
+export const reportFromProperties = fromEntity;
 
 function fromEntity(entity: Readonly<Record<string, unknown>>): RunReport {
   let json = '';
@@ -195,6 +203,17 @@ export class RunStore {
       this.#log,
       chunks.map((chunk): TransactionAction => ['upsert', chunk, 'Replace']),
     );
+  }
+
+  /** Removes a log (a preview delivered again starts its lines afresh). */
+  async clearLog(runId: string): Promise<void> {
+    this.#logChunks.delete(runId);
+    const actions: TransactionAction[] = [];
+    for await (const entity of this.#log.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${runId}`, select: ['RowKey'] },
+    }))
+      actions.push(['delete', { partitionKey: runId, rowKey: String(entity.rowKey) }]);
+    await submitInTransactions(this.#log, actions);
   }
 
   async *readLog(runId: string): AsyncGenerator<RunLogEntry> {

@@ -8,11 +8,19 @@ import type { SourceUser } from '../engine/types.js';
 import { BadRequestError, ConflictError, EntraSyncError, NotFoundError } from '../errors.js';
 import { isStatus, submitInTransactions } from '../storage/batch.js';
 import { packChunks, unpackChunk } from '../storage/chunks.js';
-import { newRunId, newRunReport, type RunLogEntry, type RunReport } from '../storage/runs.js';
+import {
+  newRunId,
+  newRunReport,
+  reportFromProperties,
+  reportProperties,
+  type RunLogEntry,
+  type RunReport,
+} from '../storage/runs.js';
 import { loadGroupDirectory } from './delta-sync.js';
-import { namedGroupIds, readAllGroups, reconcileDeps, storedGroupsOf } from './full-import.js';
+import { namedGroupIds, readAllGroups, reconcileDeps, runFullImport, storedGroupsOf } from './full-import.js';
 import { openGraphReader, sourcePropertiesOf, userSelect } from './graph-source.js';
 import { reconcileUsers } from './reconcile.js';
+import { pageOutcomes, type OutcomePage, type OutcomeQuery } from './outcomes.js';
 import type { QueuedRemoval } from './removals.js';
 import { ActiveRun, executeRun, recountSeats, type RunEnvironment } from './run.js';
 import { runSelectedImport } from './selected-import.js';
@@ -52,6 +60,12 @@ export const importJobMessageSchema = z.discriminatedUnion('kind', [
     jobId: z.string().min(1),
     users: z.array(z.string().min(1)).min(1).max(MAX_SELECTED_USERS),
   }),
+  z.strictObject({
+    v: z.literal(1),
+    kind: z.literal('preview'),
+    jobId: z.string().min(1),
+    users: z.array(z.string().min(1)).min(1).max(MAX_SELECTED_USERS).optional(),
+  }),
 ]);
 export type ImportJobMessage = z.infer<typeof importJobMessageSchema>;
 
@@ -63,8 +77,19 @@ export interface WorkQueue {
 export type JobStatus =
   'queued' | 'reading' | 'processing' | 'finalizing' | 'succeeded' | 'deletions_held' | 'failed';
 
+/** A full import spread over the queue, an import of selected users, or a preview (writes nothing). */
+export type JobKind = 'import' | 'selected' | 'preview';
+
+/** Counts of a job that runs in one execution (selected, preview), saved as it goes. */
+export interface LiveCounts {
+  usersProcessed: number;
+  situations: Record<string, number>;
+  actions: Record<string, number>;
+}
+
 export interface JobState {
   jobId: string;
+  kind: JobKind;
   connectionId: string;
   runId: string;
   status: JobStatus;
@@ -80,11 +105,13 @@ export interface JobState {
   /** A page was delivered more than once: seats may have been taken twice and are counted again at the end. */
   redelivered: boolean;
   error: string | null;
+  live: LiveCounts | null;
   etag?: string;
 }
 
 export interface JobProgress {
   jobId: string;
+  kind: JobKind;
   connectionId: string;
   runId: string;
   status: JobStatus;
@@ -112,6 +139,10 @@ interface PageResult {
 /** Pages a `read` item reads before it hands on to the next one: bounded work per execution. */
 const PAGES_PER_READ = 10;
 const JOB_ROW = 'job';
+/** A preview's report: it is no run of the connection, so it lives with its job, not in the Runs table. */
+const PREVIEW_REPORT_ROW = 'report';
+/** How often a preview saves its counts, so the console's progress bar moves without a write per page. */
+const LIVE_SAVE_INTERVAL_MS = 1_000;
 const JOB_LEASE_MS = 15 * 60_000;
 
 const pageKey = (pageNo: number): string => `page|${String(pageNo).padStart(7, '0')}`;
@@ -147,7 +178,7 @@ export class ImportJobs {
     }
     const jobId = newJobId();
     if (options.users !== undefined) {
-      const job = this.#newJob(jobId, connectionId, '');
+      const job = this.#newJob(jobId, 'selected', connectionId, '');
       await this.#table.createEntity(this.#toEntity(job));
       await this.#queue.send({ v: 1, kind: 'selected', jobId, users: [...options.users] });
       return job;
@@ -162,16 +193,34 @@ export class ImportJobs {
       );
     }
     const runId = newRunId();
-    const job = this.#newJob(jobId, connectionId, runId);
+    const job = this.#newJob(jobId, 'import', connectionId, runId);
     await this.#table.createEntity(this.#toEntity(job));
     await stores.runs.save(newRunReport(runId, connectionId, 'import', new Date(job.createdAt)));
     await this.#queue.send({ v: 1, kind: 'read', jobId, pageNo: 0 });
     return job;
   }
 
-  #newJob(jobId: string, connectionId: string, runId: string): JobState {
+  /**
+   * Starts a preview as a job: a large tenant's preview outlasts an HTTP request, and the console pages
+   * through its lines. It takes no lease, since it writes nothing but its own lines and report.
+   */
+  async startPreview(connectionId: string, options: { users?: readonly string[] } = {}): Promise<JobState> {
+    await this.#config(connectionId);
+    const job = this.#newJob(newJobId(), 'preview', connectionId, '');
+    await this.#table.createEntity(this.#toEntity(job));
+    await this.#queue.send({
+      v: 1,
+      kind: 'preview',
+      jobId: job.jobId,
+      ...(options.users ? { users: [...options.users] } : {}),
+    });
+    return job;
+  }
+
+  #newJob(jobId: string, kind: JobKind, connectionId: string, runId: string): JobState {
     return {
       jobId,
+      kind,
       connectionId,
       runId,
       status: 'queued',
@@ -186,6 +235,7 @@ export class ImportJobs {
       firstImport: false,
       redelivered: false,
       error: null,
+      live: null,
     };
   }
 
@@ -210,12 +260,20 @@ export class ImportJobs {
       add(actions, result.actions);
       usersProcessed += result.usersRead;
     }
-    const report =
-      job.status === 'succeeded' || job.status === 'deletions_held' || job.status === 'failed'
-        ? ((await this.#env.stores.runs.get(job.connectionId, job.runId)) ?? null)
-        : null;
+    if (job.live) {
+      add(situations, job.live.situations);
+      add(actions, job.live.actions);
+      usersProcessed += job.live.usersProcessed;
+    }
+    const finished = job.status === 'succeeded' || job.status === 'deletions_held' || job.status === 'failed';
+    const report = !finished
+      ? null
+      : job.kind === 'preview'
+        ? await this.#previewReport(jobId)
+        : ((await this.#env.stores.runs.get(job.connectionId, job.runId)) ?? null);
     return {
       jobId,
+      kind: job.kind,
       connectionId: job.connectionId,
       runId: job.runId,
       status: job.status,
@@ -228,6 +286,14 @@ export class ImportJobs {
       error: job.error,
       report,
     };
+  }
+
+  /** A page of the job's per-user lines: a preview's outcomes, or the log of the import's run. */
+  async outcomes(jobId: string, query: OutcomeQuery): Promise<OutcomePage> {
+    const job = await this.get(jobId);
+    const logId = job.kind === 'preview' ? job.jobId : job.runId;
+    if (logId === '') return await pageOutcomes([], query);
+    return await pageOutcomes(this.#env.stores.runs.readLog(logId), query);
   }
 
   /** Handles one work item. Throws on failure so that the queue delivers it again (and finally poisons it). */
@@ -247,6 +313,9 @@ export class ImportJobs {
         return;
       case 'selected':
         await this.#selected(job, message.users);
+        return;
+      case 'preview':
+        await this.#preview(job, message.users);
         return;
     }
   }
@@ -528,6 +597,67 @@ export class ImportJobs {
     }));
   }
 
+  /**
+   * A preview in one execution: its lines go to the run log under the job's id (a redelivery starts
+   * them afresh), its counts to the job every second, its report to the job's partition.
+   */
+  async #preview(job: JobState, users: readonly string[] | undefined): Promise<void> {
+    const { runs } = this.#env.stores;
+    const config = await this.#config(job.connectionId);
+    await runs.clearLog(job.jobId);
+    await this.#update(job.jobId, (state) => ({ ...state, status: 'processing', live: null }));
+    let lastSave = Date.now();
+    let saving: Promise<unknown> = Promise.resolve();
+    const report = await executeRun(
+      this.#env,
+      config,
+      'preview',
+      {
+        previewLog: {
+          write: async (entries) => {
+            await runs.appendLog(job.jobId, entries);
+          },
+        },
+        onProgress: (progress) => {
+          if (Date.now() - lastSave < LIVE_SAVE_INTERVAL_MS) return;
+          lastSave = Date.now();
+          const live: LiveCounts = {
+            usersProcessed: progress.usersRead,
+            situations: {},
+            actions: { ...progress.actions },
+          };
+          // Counts are a courtesy to the watcher: one save at a time, and a failed one is not fatal.
+          saving = saving.then(() => this.#update(job.jobId, (state) => ({ ...state, live }))).catch(() => 0);
+        },
+      },
+      async (run) => (users ? await runSelectedImport(run, users) : await runFullImport(run)),
+    );
+    await saving;
+    await this.#table.upsertEntity(
+      { partitionKey: job.jobId, rowKey: PREVIEW_REPORT_ROW, ...reportProperties(report) },
+      'Replace',
+    );
+    await this.#update(job.jobId, (state) => ({
+      ...state,
+      runId: report.runId,
+      status: 'succeeded',
+      pagesRead: report.pages,
+      readDone: true,
+      finishedAt: report.finishedAt,
+      error: report.error?.message ?? null,
+      live: { usersProcessed: report.usersRead, situations: report.situations, actions: report.actions },
+    }));
+  }
+
+  async #previewReport(jobId: string): Promise<RunReport | null> {
+    try {
+      return reportFromProperties(await this.#table.getEntity(jobId, PREVIEW_REPORT_ROW));
+    } catch (error) {
+      if (isStatus(error, 404)) return null;
+      throw error;
+    }
+  }
+
   /** A run of this job in one execution: its seats, its log; the job holds the lease. */
   async #jobRun(
     runId: string,
@@ -753,6 +883,7 @@ export class ImportJobs {
       ...rest,
       finishedAt: rest.finishedAt ?? '',
       error: rest.error ?? '',
+      live: rest.live ? JSON.stringify(rest.live) : '',
     };
   }
 
@@ -760,6 +891,7 @@ export class ImportJobs {
     const text = (value: unknown): string => (typeof value === 'string' ? value : '');
     return {
       jobId: text(entity.jobId),
+      kind: (text(entity.kind) || 'import') as JobKind,
       connectionId: text(entity.connectionId),
       runId: text(entity.runId),
       status: text(entity.status) as JobStatus,
@@ -774,6 +906,7 @@ export class ImportJobs {
       firstImport: entity.firstImport === true,
       redelivered: entity.redelivered === true,
       error: text(entity.error) || null,
+      live: text(entity.live) ? (JSON.parse(text(entity.live)) as LiveCounts) : null,
       ...(typeof entity.etag === 'string' ? { etag: entity.etag } : {}),
     };
   }

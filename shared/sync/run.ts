@@ -228,11 +228,15 @@ export async function executeRun(
       exceptions: run.tally.exceptions,
       moreExceptions: run.tally.moreExceptions,
       held,
+      // The configured pools, also before the first import has created them (a first preview).
       licenses: Object.fromEntries(
-        pools.map((pool) => [
-          pool.license,
-          { seats: pool.seats, used: pool.used, demand: ledger.demand.get(pool.license) ?? 0 },
-        ]),
+        [...new Set([...Object.keys(config.licenses.seats), ...pools.map((pool) => pool.license)])].map(
+          (license) => {
+            const pool = pools.find((candidate) => candidate.license === license);
+            const seats = pool?.seats ?? config.licenses.seats[license] ?? 0;
+            return [license, { seats, used: pool?.used ?? 0, demand: ledger.demand.get(license) ?? 0 }];
+          },
+        ),
       ),
       graphRequests: opened.reader.requests.total,
       storageTransactions: stores.tables.meter.requests - storageBefore,

@@ -16,7 +16,8 @@ import { runDeltaSync } from './delta-sync.js';
 import { runFullImport } from './full-import.js';
 import { ImportJobs, type WorkQueue } from './import-jobs.js';
 import { openGraphReader, type GraphAccessOptions } from './graph-source.js';
-import { applyRemovals, HeldRemovalStore } from './removals.js';
+import { pageOutcomes, type OutcomePage, type OutcomeQuery } from './outcomes.js';
+import { applyRemovals, HeldRemovalStore, type RemovalAction } from './removals.js';
 import { executeRun, type RunEnvironment, type RunOptions, type SyncStores } from './run.js';
 import { runSelectedImport } from './selected-import.js';
 
@@ -37,6 +38,27 @@ export type TickOutcome =
 export interface ImportOptions extends RunOptions {
   /** Only these users (object ids or userPrincipalNames); all users in scope when absent. */
   readonly users?: readonly string[];
+}
+
+function userNameOf(user: StoredUser | undefined): string | null {
+  const upn = user?.source.userPrincipalName ?? user?.attributes.userName;
+  return typeof upn === 'string' ? upn : null;
+}
+
+export interface HeldSummary {
+  runId: string;
+  connectionId: string;
+  division: string;
+  count: number;
+  actions: Record<RemovalAction, number>;
+  /** The first users (up to the limit); `changedSince`: approving will leave this one alone. */
+  users: {
+    sourceId: string;
+    userName: string | null;
+    action: RemovalAction;
+    reason: string;
+    changedSince: boolean;
+  }[];
 }
 
 /**
@@ -282,6 +304,53 @@ export class SyncService {
 
   async *runLog(runId: string): AsyncGenerator<RunLogEntry> {
     yield* this.stores.runs.readLog(runId);
+  }
+
+  /** A page of a run's per-user lines, by status and search. */
+  async runOutcomes(runId: string, query: OutcomeQuery): Promise<OutcomePage> {
+    await this.#run(runId);
+    return await pageOutcomes(this.stores.runs.readLog(runId), query);
+  }
+
+  /**
+   * What approving a run's held removals would do: how many of each action, and the first users by
+   * name, so that the button can say exactly that before anyone presses it.
+   */
+  async heldRemovals(runId: string, limit = 200): Promise<HeldSummary> {
+    const report = await this.#run(runId);
+    const actions: Record<RemovalAction, number> = { SUSPEND: 0, DELETE: 0, UNLINK: 0 };
+    const users: HeldSummary['users'] = [];
+    const held = report.status === 'deletions_held' ? await this.stores.held.read(runId) : [];
+    for (const removal of held) {
+      actions[removal.action] += 1;
+      if (users.length >= limit) continue;
+      const user = await this.stores.users.getByKey(removal.partitionKey, removal.rowKey);
+      users.push({
+        sourceId: user?.sourceId ?? '',
+        userName: userNameOf(user),
+        action: removal.action,
+        reason: removal.reason,
+        changedSince: !user || (removal.etag !== null && user.etag !== removal.etag),
+      });
+    }
+    const { config } = await this.getConnection(report.connectionId);
+    return {
+      runId,
+      connectionId: report.connectionId,
+      division: config.division,
+      count: held.length,
+      actions,
+      users,
+    };
+  }
+
+  async #run(runId: string): Promise<RunReport> {
+    const report = await this.stores.runs.find(runId);
+    if (!report)
+      throw new NotFoundError(`There is no run ${runId}.`, {
+        nextStep: 'Check the id with `entra-sync runs`.',
+      });
+    return report;
   }
 
   async #enabledConfig(connectionId: string): Promise<ConnectionConfig> {

@@ -1,21 +1,25 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { functionDefinitions } from '../../functions/registry.js';
+import { isAdminRoute } from '../../functions/http/admin-route.js';
+import { functionDefinitions, PUBLIC_ROUTES } from '../../functions/registry.js';
 
 /**
- * The Functions host does not enforce keys locally and registration does nothing outside it, so the
- * registrations are checked here as data: every admin route needs a function key AND (in code) an
- * admin token; only the consent callback, where an outside administrator's browser lands, is anonymous.
+ * Registration does nothing outside the Functions host, so the registrations are checked here as
+ * data: every route is an admin route (an Entra token with the EntraSync.Admin role, checked in code)
+ * except the public ones: where an outside administrator's browser lands after consent, and the
+ * console's files and sign-in settings. The test of the admin API calls each admin route without a
+ * token and gets 401.
  */
 const http = functionDefinitions.flatMap((definition) => (definition.trigger === 'http' ? [definition] : []));
 
 describe('function registrations', () => {
-  it('requires a function key on every HTTP route but the consent callback', () => {
-    const anonymous = http
-      .filter((definition) => definition.authLevel !== 'function')
+  it('authenticates every HTTP route but the public ones, in code', () => {
+    const open = http
+      .filter((definition) => !isAdminRoute(definition.handler))
       .map((definition) => definition.route);
-    expect(anonymous).toEqual(['consent/callback']);
-    expect(http.find((definition) => definition.route === 'consent/callback')?.authLevel).toBe('anonymous');
+    expect(open).toEqual([...PUBLIC_ROUTES]);
+    // No function key: the console cannot keep one, and the token is the authentication.
+    expect(new Set(http.map((definition) => definition.authLevel))).toEqual(new Set(['anonymous']));
   });
 
   it('has unique names and unique route-and-method pairs', () => {
@@ -40,11 +44,17 @@ describe('function registrations', () => {
       consentCallback: 'GET consent/callback',
       groupsList: 'GET connections/{id}/groups',
       preview: 'POST connections/{id}/preview',
+      previewStart: 'POST connections/{id}/previews',
+      jobUsers: 'GET jobs/{jobId}/users',
       importStart: 'POST connections/{id}/import',
       jobStatus: 'GET jobs/{jobId}',
       usersList: 'GET connections/{id}/users',
       runsList: 'GET connections/{id}/runs',
+      runUsers: 'GET runs/{runId}/users',
+      runHeld: 'GET runs/{runId}/held',
       runApprove: 'POST runs/{runId}/approve',
+      consoleConfig: 'GET console/config',
+      consoleFiles: 'GET console/{*path}',
     });
   });
 
