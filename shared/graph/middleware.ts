@@ -18,9 +18,12 @@ import { RETRYABLE_STATUSES, type RetryBudget, type RetryDecision } from './retr
 
 /** Counts of Graph requests, for run reports. Every attempt counts, retries included. */
 export interface GraphRequestCounts {
+  /** HTTP requests: a $batch is one. */
   readonly total: number;
-  /** By endpoint kind: 'GET /users/delta', 'GET /groups/{id}/members', ... */
+  /** By endpoint kind: 'GET /users/delta', 'GET /groups/{id}/members', 'POST /$batch', ... */
   readonly byKind: Readonly<Record<string, number>>;
+  /** The individual requests carried inside $batch requests (each attempt), by endpoint kind. */
+  readonly batched: { readonly total: number; readonly byKind: Readonly<Record<string, number>> };
   readonly retries: number;
   /** 429/503/504 responses seen (retried or not). */
   readonly throttledResponses: number;
@@ -31,6 +34,8 @@ export interface GraphRequestCounts {
 export class GraphRequestStats {
   private total = 0;
   private readonly byKind = new Map<string, number>();
+  private batchedTotal = 0;
+  private readonly batchedByKind = new Map<string, number>();
   private retries = 0;
   private throttledResponses = 0;
   private waitedMs = 0;
@@ -38,6 +43,12 @@ export class GraphRequestStats {
   recordRequest(kind: string): void {
     this.total += 1;
     this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + 1);
+  }
+
+  /** An individual request sent inside a $batch. */
+  recordBatched(kind: string): void {
+    this.batchedTotal += 1;
+    this.batchedByKind.set(kind, (this.batchedByKind.get(kind) ?? 0) + 1);
   }
 
   recordThrottled(): void {
@@ -53,6 +64,7 @@ export class GraphRequestStats {
     return {
       total: this.total,
       byKind: Object.fromEntries(this.byKind),
+      batched: { total: this.batchedTotal, byKind: Object.fromEntries(this.batchedByKind) },
       retries: this.retries,
       throttledResponses: this.throttledResponses,
       waitedMs: this.waitedMs,

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ResponseType } from '@microsoft/microsoft-graph-client';
+import { batchUrlOf, MAX_BATCH_REQUESTS, parseBatchAnswer, type BatchRequestItem } from './batch.js';
 import type { GraphClient } from './client.js';
 import {
   DeltaStateLostError,
   GraphNotFoundError,
   GraphRequestError,
   graphHttpFailure,
+  headerValue,
   mapGraphError,
   type GraphErrorContext,
 } from './errors.js';
@@ -24,7 +26,7 @@ import {
   type GroupDeltaItem,
   type UserDeltaItem,
 } from './pages.js';
-import { RetryBudget, type RetryBudgetOptions } from './retry.js';
+import { RETRYABLE_STATUSES, RetryBudget, type RetryBudgetOptions } from './retry.js';
 import {
   groupSchema,
   organizationSchema,
@@ -82,6 +84,16 @@ export interface MembersOptions extends ReadOptions {
   readonly transitive?: boolean;
 }
 
+export interface ManyMembersOptions extends MembersOptions {
+  /** $batch requests in flight at once. Default 2. */
+  readonly concurrency?: number;
+}
+
+/** A page of one group's members, read with many others. */
+export interface GroupMembersPage extends GraphPage<GraphMember> {
+  readonly groupId: string;
+}
+
 export interface GetOptions extends ReadOptions {
   readonly select?: readonly string[];
 }
@@ -92,6 +104,19 @@ interface SendOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly signal: AbortSignal | undefined;
   readonly as: 'json' | 'text';
+  /** A JSON body to POST ($batch only: the reader never writes). */
+  readonly post?: unknown;
+}
+
+/** One member request of membersOfGroups: where it stands and when it may go (again). */
+interface MemberStep {
+  readonly groupId: string;
+  /** Relative to the version root, as a batch carries it. */
+  url: string;
+  /** The absolute link this step came from, to spot a nextLink that repeats. */
+  link: string | undefined;
+  retries: number;
+  notBefore: number;
 }
 
 /** The Response-like object fetch gives (global or undici's: both have these). */
@@ -190,6 +215,148 @@ export class GraphReader {
     const relation = options.transitive === true ? 'transitiveMembers' : 'members';
     const path = `/groups/${encodeURIComponent(groupId)}/${relation}`;
     return this.list(path, { ...options, filter: undefined, count: false }, parseMemberPage);
+  }
+
+  /**
+   * The members of many groups, read through JSON batching: up to 20 member requests (first pages and
+   * nextLinks alike) travel in one POST /$batch, with `concurrency` batches in flight. Pages come as
+   * they are answered, each with its group id; a group's pages come in order. A request throttled
+   * inside a batch (429, 503, 504 with its own Retry-After) goes again in a later batch, within this
+   * reader's retry budget; any other failure of one request fails the read with its typed error.
+   * Requests are counted as HTTP requests (`POST /$batch`) and, apart, as batched requests.
+   * https://learn.microsoft.com/graph/json-batching
+   */
+  async *membersOfGroups(
+    groupIds: Iterable<string>,
+    options: ManyMembersOptions = {},
+  ): AsyncIterableIterator<GroupMembersPage> {
+    const relation = options.transitive === true ? 'transitiveMembers' : 'members';
+    const operation = `GET /groups/{id}/${relation}`;
+    const first = query({ $select: selectWithId(options.select), $top: options.top ?? this.pageSize });
+    const waiting: MemberStep[] = [...new Set(groupIds)].map((groupId) => ({
+      groupId,
+      url: `/groups/${encodeURIComponent(groupId)}/${relation}${first}`,
+      link: undefined,
+      retries: 0,
+      notBefore: 0,
+    }));
+    // nextLinks a batch cannot carry (not under /v1.0): followed one by one at the end.
+    const apart: { groupId: string; link: string }[] = [];
+    const concurrency = Math.max(1, options.concurrency ?? 2);
+    type Sent = { key: number; steps: MemberStep[]; body: unknown };
+    const inFlight = new Map<number, Promise<Sent>>();
+    let nextKey = 0;
+
+    while (waiting.length > 0 || inFlight.size > 0) {
+      const now = this.client.clock.now();
+      // A batch goes when it is full, or when nothing is in flight that could still fill it: as few
+      // HTTP requests as the reading allows, without waiting on anything.
+      while (
+        inFlight.size < concurrency &&
+        (inFlight.size === 0 || countReady(waiting, now) >= MAX_BATCH_REQUESTS)
+      ) {
+        const steps = takeReady(waiting, now, MAX_BATCH_REQUESTS);
+        if (steps.length === 0) break;
+        const key = nextKey++;
+        const sent = this.sendBatch(steps, operation, options.abortSignal).then((body) => ({
+          key,
+          steps,
+          body,
+        }));
+        // Seen when raced below; until then a failure must not count as unhandled.
+        sent.catch(() => undefined);
+        inFlight.set(key, sent);
+      }
+      if (inFlight.size === 0) {
+        // Everything left waits on a Retry-After.
+        const earliest = Math.min(...waiting.map((step) => step.notBefore));
+        await this.client.clock.sleep(Math.max(0, earliest - now), options.abortSignal);
+        continue;
+      }
+      const { key, steps, body } = await Promise.race(inFlight.values());
+      inFlight.delete(key);
+      const answers = parseBatchAnswer(
+        body,
+        steps.map((_, index) => String(index + 1)),
+      );
+      const pages: GroupMembersPage[] = [];
+      for (const [index, step] of steps.entries()) {
+        const answer = answers.get(String(index + 1));
+        if (!answer) continue;
+        if (answer.status >= 200 && answer.status < 300) {
+          const page = parseMemberPage(answer.body, operation);
+          pages.push({ ...page, groupId: step.groupId });
+          if (page.nextLink === undefined) continue;
+          const link = this.nextUrl(step.link ?? '', page.nextLink, operation) as string;
+          const url = batchUrlOf(link, this.client.cloud.graphBaseUrl);
+          if (url === undefined) apart.push({ groupId: step.groupId, link });
+          else waiting.push({ groupId: step.groupId, url, link, retries: 0, notBefore: 0 });
+          continue;
+        }
+        this.retryOrThrow(step, answer, operation);
+        waiting.push(step);
+      }
+      yield* pages;
+    }
+
+    for (const { groupId, link } of apart) {
+      for await (const page of this.list(
+        `/groups/{id}/${relation}`,
+        { continueFrom: link },
+        parseMemberPage,
+      )) {
+        yield { ...page, groupId };
+      }
+    }
+  }
+
+  /**
+   * One request of a batch that did not succeed: throttled ones wait their Retry-After within the
+   * budget (the step is then sent again); anything else throws its typed error.
+   */
+  private retryOrThrow(
+    step: MemberStep,
+    answer: { status: number; headers: Readonly<Record<string, string>>; body: unknown },
+    operation: string,
+  ): void {
+    const failure = graphHttpFailure(answer.status, answer.headers, answer.body, operation);
+    if (!RETRYABLE_STATUSES.has(answer.status)) {
+      throw mapGraphError(failure, {
+        ...this.context,
+        permissions: withPermissionFor(operation, this.context.permissions),
+      });
+    }
+    this.stats.recordThrottled();
+    const now = this.client.clock.now();
+    const decision = this.budget.decide(
+      answer.status,
+      headerValue(answer.headers, 'retry-after'),
+      step.retries,
+      now,
+    );
+    if (!decision.retry) {
+      throw mapGraphError(failure, {
+        ...this.context,
+        retryStop: decision.reason === 'not_retryable' ? undefined : decision.reason,
+        fallbackRetryAfterMs: decision.suggestedWaitMs,
+      });
+    }
+    // Reserved now, so that requests throttled together cannot overspend the budget.
+    this.budget.spend(decision.delayMs);
+    this.stats.recordRetry(decision.delayMs);
+    step.retries += 1;
+    step.notBefore = now + decision.delayMs;
+  }
+
+  /** POSTs one batch of member requests and returns its parsed body. */
+  private async sendBatch(steps: readonly MemberStep[], operation: string, signal: AbortSignal | undefined) {
+    const requests: BatchRequestItem[] = steps.map((step, index) => ({
+      id: String(index + 1),
+      method: 'GET',
+      url: step.url,
+    }));
+    for (let i = 0; i < requests.length; i++) this.stats.recordBatched(operation);
+    return await this.send('/$batch', { signal, as: 'json', post: { requests } });
   }
 
   /**
@@ -429,9 +596,10 @@ export class GraphReader {
     }
   }
 
-  /** One GET through the SDK, raw, so that status, headers and body are all ours to read. */
+  /** One GET (or a $batch POST) through the SDK, raw, so that status, headers and body are all ours to read. */
   private async send(url: string, options: SendOptions): Promise<unknown> {
-    const operation = endpointKind('GET', url.startsWith('/') ? `/v1.0${url}` : url);
+    const method = options.post === undefined ? 'GET' : 'POST';
+    const operation = endpointKind(method, url.startsWith('/') ? `/v1.0${url}` : url);
     const scope = new RequestScope(this.budget, this.stats, options.signal);
     try {
       let response: RawResponse;
@@ -441,7 +609,9 @@ export class GraphReader {
           .responseType(ResponseType.RAW)
           .middlewareOptions([scope])
           .headers({ ...options.headers, 'client-request-id': randomUUID() });
-        response = asResponse(await request.get());
+        response = asResponse(
+          await (options.post === undefined ? request.get() : request.post(options.post)),
+        );
       } catch (error) {
         throw mapGraphError(error, this.context);
       }
@@ -503,4 +673,25 @@ function groupDeltaSelect(
   const fields = [...select];
   if (includeMembers !== false && !fields.includes('members')) fields.push('members');
   return selectWithId(fields);
+}
+
+function countReady(waiting: readonly MemberStep[], now: number): number {
+  let ready = 0;
+  for (const step of waiting) if (step.notBefore <= now) ready += 1;
+  return ready;
+}
+
+/** Takes up to `max` steps that may go now, keeping the others (and their order) in `waiting`. */
+function takeReady(waiting: MemberStep[], now: number, max: number): MemberStep[] {
+  const ready: MemberStep[] = [];
+  for (let index = 0; index < waiting.length && ready.length < max;) {
+    const step = waiting[index] as MemberStep;
+    if (step.notBefore <= now) {
+      ready.push(step);
+      waiting.splice(index, 1);
+    } else {
+      index += 1;
+    }
+  }
+  return ready;
 }

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { parseBatchAnswer } from '../../shared/graph/batch.js';
 import {
   ConsentMissingError,
   GraphRequestError,
@@ -442,6 +443,14 @@ if (!existsSync(examplesDir)) {
             }
           ).responses;
           expect(responses.map((r) => r.status)).toEqual([200, 403, 403, 405, 200]);
+          // The reader's own batch parsing matches answers to requests by id.
+          const answers = parseBatchAnswer(
+            body,
+            requests.map((r) => r.id),
+          );
+          expect([...answers].map(([id, answer]) => [id, answer.status])).toEqual(
+            responses.map((r) => [r.id, r.status]),
+          );
           for (const inner of responses) {
             const url = requests.find((r) => r.id === inner.id)?.url ?? '';
             if (inner.status === 200) {
