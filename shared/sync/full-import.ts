@@ -42,21 +42,22 @@ export async function readAllGroups(run: ActiveRun): Promise<GroupSnapshot> {
     run.progress('groups');
   }
   // Names resolve against every group; nesting is known only below the named groups, which is all it needs.
-  const named = namedGroupIds(createRunContext(run.config, directory.entraGroups()));
-  const pending = [...named];
+  // Level by level: the member lists of one level go out together, 20 to a JSON batch.
   const read = new Set<string>();
-  while (pending.length > 0) {
-    const groupId = pending.pop() as string;
-    if (read.has(groupId) || !directory.groups.has(groupId)) continue;
-    read.add(groupId);
-    for await (const page of run.reader.listGroupMembers(groupId, { select: ['id'] })) {
+  let level = [...namedGroupIds(createRunContext(run.config, directory.entraGroups()))];
+  while (level.length > 0) {
+    const toRead = level.filter((groupId) => !read.has(groupId) && directory.groups.has(groupId));
+    for (const groupId of toRead) read.add(groupId);
+    const below = new Set<string>();
+    for await (const page of run.reader.membersOfGroups(toRead, { select: ['id'] })) {
       for (const member of page.items) {
         if (member.type !== 'user' && member.type !== 'group') continue;
-        directory.addMember(groupId, member.id.toLowerCase(), member.type);
-        if (member.type === 'group' && run.config.scope.nestedGroups) pending.push(member.id.toLowerCase());
+        directory.addMember(page.groupId, member.id.toLowerCase(), member.type);
+        if (member.type === 'group' && run.config.scope.nestedGroups) below.add(member.id.toLowerCase());
       }
+      run.progress('groups');
     }
-    run.progress('groups');
+    level = [...below];
   }
   const context = createRunContext(run.config, directory.entraGroups());
   const relevant = directory.relevantGroups(namedGroupIds(context), run.config.scope.nestedGroups);
@@ -108,6 +109,8 @@ export async function runFullImport(run: ActiveRun): Promise<RunReport['held']> 
   const writeBuffer = new UserWriteBuffer(stores.users);
   const deps = { ...reconcileDeps(run, groups.context, index), writeBuffer };
 
+  // Only linked users can be swept, so only they are remembered as seen: a first import of a million
+  // users keeps no million ids.
   const seen = new Set<string>();
   for await (const page of readAhead(run.reader.listUsers({ select })[Symbol.asyncIterator]())) {
     run.tally.pages += 1;
@@ -116,7 +119,7 @@ export async function runFullImport(run: ActiveRun): Promise<RunReport['held']> 
       run.tally.rejected(rejected.id ?? `item ${rejected.index}`, rejected.reason);
     const sources: SourceUser[] = page.items.map((user) => {
       const id = user.id.toLowerCase();
-      seen.add(id);
+      if (index.has(id)) seen.add(id);
       return { id, properties: sourcePropertiesOf(user), removal: null, memberOf: memberships.get(id) ?? [] };
     });
     await reconcileUsers(deps, sources);
