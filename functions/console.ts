@@ -68,7 +68,8 @@ export const consoleFiles: HttpHandler = async (request, context) => {
     if (!url.pathname.endsWith('/') && (request.params.path ?? '') === '') {
       return { status: 301, headers: { location: `${url.pathname}/${url.search}` } };
     }
-    return await serveFile(
+    return await serveConsoleFile(
+      CONSOLE_ROOT,
       request.params.path ?? '',
       consoleSecurityHeaders(app.settings.ADMIN_AUTHORITY_HOST),
     );
@@ -77,7 +78,12 @@ export const consoleFiles: HttpHandler = async (request, context) => {
   }
 };
 
-async function serveFile(path: string, headers: Record<string, string>): Promise<HttpResponseInit> {
+/** A file of the built console under `root` (a directory path ending in a separator), never outside it. */
+export async function serveConsoleFile(
+  root: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<HttpResponseInit> {
   const relative = normalize(path === '' ? 'index.html' : path);
   if (relative.startsWith('..') || relative.includes(`${sep}..`) || relative.startsWith(sep)) {
     return { status: 404, headers, body: 'Not found' };
@@ -85,7 +91,7 @@ async function serveFile(path: string, headers: Record<string, string>): Promise
   const type = CONTENT_TYPES[extname(relative)];
   try {
     if (type === undefined) throw Object.assign(new Error('unknown type'), { code: 'ENOENT' });
-    const body = await readFile(`${CONSOLE_ROOT}${relative}`);
+    const body = await readFile(`${root}${relative}`);
     // Vite names assets by content hash: they never change. The page itself must be fetched anew.
     const cache = relative.startsWith(`assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache';
     return { status: 200, headers: { ...headers, 'content-type': type, 'cache-control': cache }, body };
