@@ -35,6 +35,14 @@ const memberSchema = z.object({ id: z.string() }).strict();
 const consentSchema = z.object({ clientId: z.string(), roles: z.array(z.string()).optional() }).strict();
 const decisionSchema = z.object({ decision: z.enum(['grant', 'deny']) }).strict();
 const uriSchema = z.object({ uri: z.string() }).strict();
+const signInUserSchema = z
+  .object({
+    displayName: z.string(),
+    userPrincipalName: z.string().optional(),
+    objectId: z.string().optional(),
+    appRoles: z.array(z.string()).optional(),
+  })
+  .strict();
 const createGroupSchema = groupPatchSchema.extend({ members: z.array(z.string()).optional() });
 
 function parse<T>(schema: z.ZodType<T>, req: SimRequest): T {
@@ -197,6 +205,19 @@ export async function handleControl(req: SimRequest, sim: Simulator): Promise<Si
           sim.registerRedirectUri(second, parse(uriSchema, req).uri);
           return ok();
         }
+        if (second !== undefined && more[0] === 'spa-redirect-uris') {
+          sim.addSpaRedirectUri(parse(uriSchema, req).uri, second);
+          return ok();
+        }
+        break;
+      case 'GET tenants':
+      case 'POST tenants':
+        // Sign-in users live beside the tenant's directory, in the simulator (sign-in-users.ts).
+        if (second !== undefined && more.length === 1 && more[0] === 'sign-in-users') {
+          if (req.method === 'GET') return ok({ users: sim.signInUsers(second) });
+          return jsonResponse(201, sim.addSignInUser({ ...parse(signInUserSchema, req), tenant: second }));
+        }
+        if (second !== undefined) return tenantRoute(req, sim.tenant(second), more);
         break;
       default:
         if (first === 'tenants' && second !== undefined) return tenantRoute(req, sim.tenant(second), more);

@@ -10,11 +10,14 @@ export type {
   IssueTokenOptions,
   SimulatorInfo,
   SimulatorOptions,
+  SpaSignInInfo,
 } from './simulator.js';
 export { SimulatedTenant } from './tenant-model.js';
 export type { ConsentDecision, TenantOptions, TenantStats, UserState } from './tenant-model.js';
-export { SimulatedApp } from './apps.js';
-export type { AppOptions } from './apps.js';
+export { SimulatedApp, ADMIN_APP_ROLE, DEFAULT_API_SCOPES } from './apps.js';
+export type { AccessTokenVersion, AppOptions } from './apps.js';
+export { SignInUser, DEFAULT_SIGN_IN_USERS } from './sign-in-users.js';
+export type { SignInUserOptions } from './sign-in-users.js';
 export type { AppliedChange } from './random-changes.js';
 export type { ActiveFault, FaultRule, FaultStatus, FaultInjector } from './faults.js';
 export type { RequestCounter, RequestCountSnapshot } from './request-stats.js';

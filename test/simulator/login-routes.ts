@@ -1,13 +1,26 @@
-import { randomUUID } from 'node:crypto';
+import {
+  aadError as aadErrorResponse,
+  aadErrorPage,
+  appNotFound,
+  redirectMismatch,
+  tenantNotFound,
+} from './aad-errors.js';
 import type { SimulatedApp } from './apps.js';
-import { escapeHtml, header, jsonResponse, type SimRequest, type SimResponse } from './http-types.js';
+import { authorize, logout, signIn } from './authorize-routes.js';
+import { origin, preflight, withHeaders } from './cors.js';
+import { jsonResponse, header, type SimRequest, type SimResponse } from './http-types.js';
+import type { LoginState } from './login-state.js';
+import type { SignInUser } from './sign-in-users.js';
 import type { SimulatedTenant } from './tenant-model.js';
 import { GRAPH_APP_ID, GRAPH_RESOURCE, verifyClientAssertion, type TokenService } from './tokens.js';
+import { redeemUserGrant } from './user-grants.js';
 
 /**
  * The Microsoft identity platform endpoints EntraSync uses, per tenant (id or domain in the path):
- * OpenID metadata, keys, the client-credentials token endpoint (secret or certificate) and the
- * admin-consent page. Errors carry the AADSTS codes and the body fields Entra sends.
+ * OpenID metadata, keys, the token endpoint (client credentials with a secret or certificate; a user's
+ * authorization code or refresh token: user-grants.ts), the authorization, sign-in and logout pages
+ * (authorize-routes.ts) and the admin-consent page. Errors carry the AADSTS codes and the body fields
+ * Entra sends.
  */
 
 export interface LoginContext {
@@ -15,22 +28,26 @@ export interface LoginContext {
   readonly graphBaseUrl: string;
   readonly tokens: TokenService;
   readonly tokenLifetimeSeconds: number;
+  readonly spaRefreshTokenLifetimeSeconds: number;
+  readonly state: LoginState;
+  readonly tenants: readonly SimulatedTenant[];
+  readonly apps: readonly SimulatedApp[];
   findTenant(segment: string): SimulatedTenant | undefined;
   /** The tenant whose admin signs in when the consent URL says 'organizations' or 'common'. */
   adminSignInTenant(): SimulatedTenant | undefined;
   findApp(clientId: string): SimulatedApp | undefined;
+  signInUsers(tenant: SimulatedTenant): readonly SignInUser[];
 }
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Scopes MSAL may add to any request; client credentials ignore them. */
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
+/** Paths that serve every tenant at once; the metadata names `{tenantid}` in place of one. */
+const MULTI_TENANT = new Set(['common', 'organizations']);
+/** Discovery documents are public: any origin may read them, as a browser app does. */
+const PUBLIC_CORS = { 'access-control-allow-origin': '*' };
 
-function aadTimestamp(now = new Date()): string {
-  return `${now.toISOString().slice(0, 19).replace('T', ' ')}Z`;
-}
-
-/** The JSON error Entra's token endpoint answers with. */
-function aadError(
+function tokenError(
   req: SimRequest,
   ctx: LoginContext,
   status: number,
@@ -38,43 +55,12 @@ function aadError(
   code: number,
   text: string,
 ): SimResponse {
-  const traceId = randomUUID();
-  const correlationId = req.clientRequestId ?? randomUUID();
-  const timestamp = aadTimestamp();
-  return jsonResponse(status, {
-    error,
-    error_description: `AADSTS${code}: ${text} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
-    error_codes: [code],
-    timestamp,
-    trace_id: traceId,
-    correlation_id: correlationId,
-    error_uri: `${ctx.authorityHost}/error?code=${code}`,
-  });
+  return aadErrorResponse(req, ctx.authorityHost, { status, error, code, text });
 }
 
-/** The HTML error page a browser sees on the sign-in and consent pages. */
-function aadErrorPage(code: number, text: string): SimResponse {
-  const message = `AADSTS${code}: ${text}`;
-  return {
-    status: 400,
-    headers: { 'content-type': 'text/html; charset=utf-8' },
-    body:
-      `<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body>` +
-      `<h1>Sorry, but we’re having trouble signing you in.</h1><p id="error">${escapeHtml(message)}</p>` +
-      `<p>Error code: AADSTS${code}</p></body></html>`,
-  };
-}
-
-function tenantNotFound(segment: string): string {
-  return `Tenant '${segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`;
-}
-
-function appNotFound(clientId: string, tenant: SimulatedTenant): string {
-  return `Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`;
-}
-
-function openIdConfiguration(ctx: LoginContext, tenant: SimulatedTenant): Record<string, unknown> {
-  const base = `${ctx.authorityHost}/${tenant.tenantId}`;
+function openIdConfiguration(ctx: LoginContext, segment: string): Record<string, unknown> {
+  const base = `${ctx.authorityHost}/${segment}`;
+  const issuerTenant = MULTI_TENANT.has(segment) ? '{tenantid}' : segment;
   return {
     token_endpoint: `${base}/oauth2/v2.0/token`,
     token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
@@ -84,7 +70,7 @@ function openIdConfiguration(ctx: LoginContext, tenant: SimulatedTenant): Record
     id_token_signing_alg_values_supported: ['RS256'],
     response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-    issuer: `${base}/v2.0`,
+    issuer: `${ctx.authorityHost}/${issuerTenant}/v2.0`,
     request_uri_parameter_supported: false,
     userinfo_endpoint: `${ctx.graphBaseUrl}/oidc/userinfo`,
     authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
@@ -108,12 +94,14 @@ function graphResource(ctx: LoginContext, resource: string): string | undefined 
 }
 
 async function token(req: SimRequest, ctx: LoginContext, segment: string): Promise<SimResponse> {
-  const tenant = ctx.findTenant(segment);
-  if (!tenant) return aadError(req, ctx, 400, 'invalid_tenant', 90002, tenantNotFound(segment));
   const form = new URLSearchParams(req.body.toString('utf8'));
   const grantType = form.get('grant_type');
+  if (grantType === 'authorization_code' || grantType === 'refresh_token')
+    return await redeemUserGrant(req, ctx, segment, form);
+  const tenant = ctx.findTenant(segment);
+  if (!tenant) return tokenError(req, ctx, 400, 'invalid_tenant', 90002, tenantNotFound(segment));
   if (!grantType) {
-    return aadError(
+    return tokenError(
       req,
       ctx,
       400,
@@ -123,7 +111,7 @@ async function token(req: SimRequest, ctx: LoginContext, segment: string): Promi
     );
   }
   if (grantType !== 'client_credentials') {
-    return aadError(
+    return tokenError(
       req,
       ctx,
       400,
@@ -142,7 +130,7 @@ async function token(req: SimRequest, ctx: LoginContext, segment: string): Promi
     clientSecret ??= secret ? decodeURIComponent(secret) : null;
   }
   if (!clientId) {
-    return aadError(
+    return tokenError(
       req,
       ctx,
       400,
@@ -155,12 +143,19 @@ async function token(req: SimRequest, ctx: LoginContext, segment: string): Promi
   // Entra looks the app up in the tenant first: an app not consented there has no service principal,
   // so the answer is "not found in the directory" whatever the credential.
   if (!app || !tenant.hasConsent(app.clientId)) {
-    return aadError(req, ctx, 400, 'unauthorized_client', 700016, appNotFound(clientId, tenant));
+    return tokenError(
+      req,
+      ctx,
+      400,
+      'unauthorized_client',
+      700016,
+      appNotFound(clientId, tenant.displayName),
+    );
   }
 
   const scopes = (form.get('scope') ?? '').split(/\s+/).filter((s) => s !== '' && !OIDC_SCOPES.has(s));
   if (scopes.length === 0) {
-    return aadError(
+    return tokenError(
       req,
       ctx,
       400,
@@ -171,7 +166,7 @@ async function token(req: SimRequest, ctx: LoginContext, segment: string): Promi
   }
   const scope = scopes[0] ?? '';
   if (scopes.length > 1 || !scope.endsWith('/.default')) {
-    return aadError(
+    return tokenError(
       req,
       ctx,
       400,
@@ -182,7 +177,7 @@ async function token(req: SimRequest, ctx: LoginContext, segment: string): Promi
   }
   const resource = graphResource(ctx, scope.slice(0, -'/.default'.length));
   if (!resource) {
-    return aadError(
+    return tokenError(
       req,
       ctx,
       400,
@@ -196,7 +191,7 @@ async function token(req: SimRequest, ctx: LoginContext, segment: string): Promi
   const assertion = form.get('client_assertion');
   if (assertion) {
     if (form.get('client_assertion_type') !== ASSERTION_TYPE) {
-      return aadError(
+      return tokenError(
         req,
         ctx,
         400,
@@ -209,11 +204,11 @@ async function token(req: SimRequest, ctx: LoginContext, segment: string): Promi
       (t) => `${ctx.authorityHost}/${t}/oauth2/v2.0/token`,
     );
     const check = await verifyClientAssertion(assertion, app, endpoints);
-    if (!check.ok) return aadError(req, ctx, 401, 'invalid_client', check.code, check.description);
+    if (!check.ok) return tokenError(req, ctx, 401, 'invalid_client', check.code, check.description);
     credential = 'certificate';
   } else if (clientSecret !== null) {
     if (clientSecret !== app.clientSecret) {
-      return aadError(
+      return tokenError(
         req,
         ctx,
         401,
@@ -224,7 +219,7 @@ async function token(req: SimRequest, ctx: LoginContext, segment: string): Promi
     }
     credential = 'secret';
   } else {
-    return aadError(
+    return tokenError(
       req,
       ctx,
       401,
@@ -268,14 +263,11 @@ function adminConsent(req: SimRequest, ctx: LoginContext, segment: string): SimR
   if (!clientId)
     return aadErrorPage(900144, "The request body must contain the following parameter: 'client_id'.");
   const app = ctx.findApp(clientId);
-  if (!app) return aadErrorPage(700016, appNotFound(clientId, tenant));
+  if (!app) return aadErrorPage(700016, appNotFound(clientId, tenant.displayName));
   const redirectUri = query.get('redirect_uri') ?? [...app.redirectUris][0];
   if (!redirectUri) return aadErrorPage(500113, 'No reply address is registered for the application.');
   if (!app.redirectUris.has(redirectUri)) {
-    return aadErrorPage(
-      50011,
-      `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${app.clientId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.`,
-    );
+    return aadErrorPage(50011, redirectMismatch(redirectUri, app.clientId));
   }
   const target = new URL(redirectUri);
   const state = query.get('state');
@@ -293,6 +285,18 @@ function adminConsent(req: SimRequest, ctx: LoginContext, segment: string): SimR
   return redirect(target.toString());
 }
 
+/** The tenant a metadata or keys path names, or the multi-tenant segment; undefined when unknown. */
+function discoverySegment(ctx: LoginContext, segment: string): string | undefined {
+  const lower = segment.toLowerCase();
+  return MULTI_TENANT.has(lower) ? lower : ctx.findTenant(segment)?.tenantId;
+}
+
+/** The origin a token-endpoint preflight may be granted: that of any app's SPA redirect URI. */
+function spaOrigin(req: SimRequest, ctx: LoginContext): string | undefined {
+  const from = origin(req);
+  return from !== undefined && ctx.apps.some((app) => app.isSpaOrigin(from)) ? from : undefined;
+}
+
 /** Answers a login route, or returns undefined when the path is not one. */
 export async function handleLogin(req: SimRequest, ctx: LoginContext): Promise<SimResponse | undefined> {
   const [segment, ...rest] = req.segments;
@@ -300,24 +304,37 @@ export async function handleLogin(req: SimRequest, ctx: LoginContext): Promise<S
   const route = rest.join('/').toLowerCase();
   const method = req.method;
 
-  if (
-    method === 'GET' &&
-    (route === 'v2.0/.well-known/openid-configuration' || route === '.well-known/openid-configuration')
-  ) {
-    const tenant = ctx.findTenant(segment);
-    if (!tenant) return aadError(req, ctx, 400, 'invalid_tenant', 90002, tenantNotFound(segment));
-    return jsonResponse(200, openIdConfiguration(ctx, tenant));
+  if (route === 'v2.0/.well-known/openid-configuration' || route === '.well-known/openid-configuration') {
+    if (method === 'OPTIONS') return preflight(req, '*');
+    if (method !== 'GET') return undefined;
+    const tenant = discoverySegment(ctx, segment);
+    if (!tenant)
+      return withHeaders(
+        tokenError(req, ctx, 400, 'invalid_tenant', 90002, tenantNotFound(segment)),
+        PUBLIC_CORS,
+      );
+    return jsonResponse(200, openIdConfiguration(ctx, tenant), PUBLIC_CORS);
   }
-  if (method === 'GET' && route === 'discovery/v2.0/keys') {
-    if (!ctx.findTenant(segment))
-      return aadError(req, ctx, 400, 'invalid_tenant', 90002, tenantNotFound(segment));
-    return jsonResponse(200, ctx.tokens.jwks());
+  if (route === 'discovery/v2.0/keys') {
+    if (method === 'OPTIONS') return preflight(req, '*');
+    if (method !== 'GET') return undefined;
+    if (!discoverySegment(ctx, segment))
+      return withHeaders(
+        tokenError(req, ctx, 400, 'invalid_tenant', 90002, tenantNotFound(segment)),
+        PUBLIC_CORS,
+      );
+    return jsonResponse(200, ctx.tokens.jwks(), PUBLIC_CORS);
   }
   if (route === 'oauth2/v2.0/token') {
+    if (method === 'OPTIONS') return preflight(req, spaOrigin(req, ctx));
     if (method !== 'POST')
-      return aadError(req, ctx, 405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
+      return tokenError(req, ctx, 405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
     return await token(req, ctx, segment);
   }
+  if (route === 'oauth2/v2.0/authorize' && (method === 'GET' || method === 'POST'))
+    return authorize(req, ctx, segment);
+  if (route === 'login' && method === 'POST') return signIn(req, ctx);
+  if (route === 'oauth2/v2.0/logout' && (method === 'GET' || method === 'POST')) return logout(req, ctx);
   if (method === 'GET' && (route === 'v2.0/adminconsent' || route === 'adminconsent'))
     return adminConsent(req, ctx, segment);
   return undefined;

@@ -12,11 +12,13 @@ import { handleGraph } from './graph-routes.js';
 import { IdCodec } from './ids.js';
 import { header, jsonResponse, type SimRequest, type SimResponse } from './http-types.js';
 import { handleLogin, type LoginContext } from './login-routes.js';
+import { LoginState, SPA_REFRESH_TOKEN_LIFETIME_SECONDS } from './login-state.js';
 import { TokenSealer } from './opaque-tokens.js';
 import { ALL_QUIRKS, NO_QUIRKS, type Quirks } from './paging.js';
 import { hash32 } from './random.js';
 import { RequestCounter, normaliseEndpoint } from './request-stats.js';
 import { listenHttps, type HttpsListener } from './server.js';
+import { SignInDirectory, type SignInUser, type SignInUserOptions } from './sign-in-users.js';
 import { SimulatedTenant, type TenantOptions } from './tenant-model.js';
 import { GRAPH_APP_ID, GRAPH_RESOURCE, TokenService } from './tokens.js';
 
@@ -44,6 +46,13 @@ export interface SimulatorOptions {
   readonly memberBudget?: number;
   /** Lifetime of issued access tokens. Default 3599 seconds. */
   readonly tokenLifetimeSeconds?: number;
+  /**
+   * Who can sign in interactively (authorization code flow). Default: in every tenant, "Ada Admin"
+   * (assigned EntraSync.Admin) and "Pat Plain" (no role). A list replaces the defaults everywhere.
+   */
+  readonly signInUsers?: readonly SignInUserOptions[];
+  /** The fixed lifetime of refresh tokens issued to single-page apps. Default 86400 (24 hours, as Entra). */
+  readonly spaRefreshTokenLifetimeSeconds?: number;
 }
 
 export const DEFAULT_DELTA_PAGE_SIZE = 200;
@@ -77,6 +86,30 @@ export interface SimulatorInfo {
   readonly tenants: readonly { readonly tenantId: string; readonly domain: string }[];
   readonly apps: readonly { readonly clientId: string; readonly clientSecret: string }[];
   readonly controlUrl: string;
+  readonly signIn: SpaSignInInfo;
+}
+
+/** What a browser app (MSAL) and the admin API need to sign an administrator in against the simulator. */
+export interface SpaSignInInfo {
+  /** The first app: the EntraSync registration, which is also the console's SPA and the admin API. */
+  readonly clientId: string;
+  /** The admin tenant: the admin sign-in tenant (default the first). */
+  readonly tenantId: string;
+  /** MSAL's `auth.authority`. */
+  readonly authority: string;
+  /** MSAL's `auth.knownAuthorities`: skips instance discovery, which would call the global cloud. */
+  readonly knownAuthorities: readonly string[];
+  /** What to ask for: the API's default scope. */
+  readonly scopes: readonly string[];
+  /** ADMIN_API_AUDIENCE: the API's Application ID URI. */
+  readonly apiAudience: string;
+  readonly spaRedirectUris: readonly string[];
+  readonly users: readonly {
+    readonly displayName: string;
+    readonly userPrincipalName: string;
+    readonly objectId: string;
+    readonly appRoles: readonly string[];
+  }[];
 }
 
 function resolveQuirks(option: boolean | Partial<Quirks> | undefined): Quirks {
@@ -100,11 +133,14 @@ export class Simulator {
   readonly deltaPageSize: number;
   readonly memberBudget: number;
   readonly tokenLifetimeSeconds: number;
+  readonly spaRefreshTokenLifetimeSeconds: number;
 
   private latency: number;
   private agent: Agent | undefined;
   private signInTenant: SimulatedTenant | undefined;
   private readonly sealer = new TokenSealer();
+  private readonly signInDirectory: SignInDirectory;
+  private readonly loginState = new LoginState();
   private readonly baseSeed: number;
   /** Each app's consentedIn option, applied to tenants added later. */
   private readonly consentPolicy = new Map<string, AppOptions['consentedIn']>();
@@ -128,9 +164,13 @@ export class Simulator {
     this.deltaPageSize = options.deltaPageSize ?? DEFAULT_DELTA_PAGE_SIZE;
     this.memberBudget = options.memberBudget ?? DEFAULT_MEMBER_BUDGET;
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3599;
+    this.spaRefreshTokenLifetimeSeconds =
+      options.spaRefreshTokenLifetimeSeconds ?? SPA_REFRESH_TOKEN_LIFETIME_SECONDS;
+    this.signInDirectory = new SignInDirectory(options.signInUsers === undefined);
     this.signInTenant = tenants[0];
     this.baseSeed = options.seed ?? 1;
     apps.forEach((app, i) => this.consentPolicy.set(app.clientId, options.apps?.[i]?.consentedIn ?? 'all'));
+    for (const user of options.signInUsers ?? []) this.addSignInUser(user);
   }
 
   /** Starts a simulator; close it when done (in afterAll). */
@@ -165,7 +205,13 @@ export class Simulator {
       if (!started.simulator) return jsonResponse(503, { error: 'starting' });
       return await started.simulator.handle(req);
     });
-    started.simulator = new Simulator(listener, tokenService, tls.ca, options, tenants, apps);
+    try {
+      started.simulator = new Simulator(listener, tokenService, tls.ca, options, tenants, apps);
+    } catch (error) {
+      // Bad options (a sign-in user's) must not leave the port open.
+      await listener.close();
+      throw error;
+    }
     return started.simulator;
   }
 
@@ -241,6 +287,50 @@ export class Simulator {
     this.app(clientId).addRedirectUri(uri);
   }
 
+  /** Registers a single-page-app redirect URI (a console's page) on an app. Default: the first app. */
+  addSpaRedirectUri(uri: string, clientId?: string): void {
+    this.app(clientId).addSpaRedirectUri(uri);
+  }
+
+  // ---- Interactive sign-in ----
+
+  /** The people who can sign in to a tenant (default: the first). */
+  signInUsers(tenant?: string): readonly SignInUser[] {
+    return this.signInDirectory.usersOf(this.tenant(tenant));
+  }
+
+  /** A sign-in user by object id, user principal name or display name, e.g. `signInUser('Ada Admin')`. */
+  signInUser(key: string, tenant?: string): SignInUser {
+    const found = this.signInDirectory.find(this.tenant(tenant), key);
+    if (!found) throw new SimulatorError(404, `No sign-in user '${key}'`);
+    return found;
+  }
+
+  addSignInUser(options: SignInUserOptions): SignInUser {
+    return this.signInDirectory.add(this.tenant(options.tenant), options);
+  }
+
+  /** How MSAL and the admin API are configured against this simulator; the first app is the SPA. */
+  spaSignIn(): SpaSignInInfo {
+    const app = this.app();
+    const tenant = this.signInTenant ?? this.tenant();
+    return {
+      clientId: app.clientId,
+      tenantId: tenant.tenantId,
+      authority: `${this.authorityHost}/${tenant.tenantId}`,
+      knownAuthorities: [new URL(this.authorityHost).host],
+      scopes: [`${app.identifierUri}/.default`],
+      apiAudience: app.identifierUri,
+      spaRedirectUris: [...app.spaRedirectUris],
+      users: this.signInDirectory.usersOf(tenant).map((u) => ({
+        displayName: u.displayName,
+        userPrincipalName: u.userPrincipalName,
+        objectId: u.objectId,
+        appRoles: u.appRoles,
+      })),
+    };
+  }
+
   /** The tenant whose administrator answers an admin-consent URL addressed to 'organizations'. */
   setAdminSignInTenant(idOrDomain: string): void {
     this.signInTenant = this.tenant(idOrDomain);
@@ -289,6 +379,7 @@ export class Simulator {
       tenants: this.tenants.map((t) => ({ tenantId: t.tenantId, domain: t.domain })),
       apps: this.apps.map((a) => ({ clientId: a.clientId, clientSecret: a.clientSecret })),
       controlUrl: `${this.authorityHost}/_simulator/`,
+      signIn: this.spaSignIn(),
     };
   }
 
@@ -336,6 +427,11 @@ export class Simulator {
       graphBaseUrl: this.graphBaseUrl,
       tokens: this.tokenService,
       tokenLifetimeSeconds: this.tokenLifetimeSeconds,
+      spaRefreshTokenLifetimeSeconds: this.spaRefreshTokenLifetimeSeconds,
+      state: this.loginState,
+      tenants: this.tenants,
+      apps: this.apps,
+      signInUsers: (tenant) => this.signInDirectory.usersOf(tenant),
       findTenant: (segment) => this.findTenant(segment),
       adminSignInTenant: () => this.signInTenant,
       findApp: (clientId) => this.apps.find((a) => a.clientId === clientId.toLowerCase()),

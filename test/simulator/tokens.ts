@@ -9,13 +9,15 @@ import {
   jwtVerify,
   type CryptoKey,
   type JWK,
+  type JWTPayload,
 } from 'jose';
 import type { SimulatedApp } from './apps.js';
 
 /**
  * Access tokens the simulator issues and Graph routes check, and client assertions it verifies. Tokens
  * have the shape of the app-only v1 tokens Entra issues for Graph: tid, appid (and azp), aud, roles,
- * idtyp 'app', signed RS256 with a key published at the tenant's jwks_uri.
+ * idtyp 'app', signed RS256 with a key published at the tenant's jwks_uri. The tokens of signed-in users
+ * (user-tokens.ts) are signed with the same key.
  */
 
 /** The resource ids a Graph token may carry as its audience. */
@@ -81,6 +83,13 @@ export class TokenService {
     return { keys: [{ ...this.publicJwk, kid: this.keyId, use: 'sig', alg: 'RS256' }] };
   }
 
+  /** Signs any claims as Entra signs its tokens: RS256 with the published key, kid and x5t in the header. */
+  async sign(claims: JWTPayload): Promise<string> {
+    return await new SignJWT(claims)
+      .setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: this.keyId, x5t: this.keyId })
+      .sign(this.privateKey);
+  }
+
   async issue(request: IssueTokenRequest): Promise<{ accessToken: string; expiresIn: number }> {
     const now = Math.floor(Date.now() / 1000);
     const acr = request.credential === 'certificate' ? '2' : '1';
@@ -107,10 +116,7 @@ export class TokenService {
       uti: randomUUID().replace(/-/g, '').slice(0, 22),
       ver: '1.0',
     };
-    const accessToken = await new SignJWT(claims)
-      .setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: this.keyId, x5t: this.keyId })
-      .sign(this.privateKey);
-    return { accessToken, expiresIn: request.lifetimeSeconds };
+    return { accessToken: await this.sign(claims), expiresIn: request.lifetimeSeconds };
   }
 
   /** Checks a bearer token: signature, lifetime, and an audience Graph accepts. */
@@ -124,7 +130,11 @@ export class TokenService {
         algorithms: ['RS256'],
         clockTolerance: 0,
       });
-      const claims = payload as unknown as AccessTokenClaims;
+      // A user's token has no roles claim when no role is assigned; Graph reads that as none.
+      const claims = {
+        ...payload,
+        roles: Array.isArray(payload.roles) ? payload.roles : [],
+      } as unknown as AccessTokenClaims;
       if (!audiences.includes(claims.aud)) return { ok: false, reason: 'audience' };
       if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
       this.verified.set(token, claims);
