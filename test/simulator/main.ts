@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startSimulator } from './index.js';
+import { ADMIN_APP_ROLE, startSimulator, type SignInUserOptions } from './index.js';
 
 /**
  * The simulator as a process: `npm run simulator -- --users 100000 --groups 200 --latency 50 --port 0`.
  * Prints exactly one JSON line on stdout (authorityHost, graphBaseUrl, caPath, tenants, apps,
- * controlUrl), then serves until SIGTERM/SIGINT or until stdin closes (the parent died). A parent that
+ * controlUrl, signIn: what a browser app's MSAL and the admin API are configured with), then serves until SIGTERM/SIGINT or until stdin closes (the parent died). A parent that
  * spawns it must therefore give it a stdin pipe and keep it open, or pass --ignore-stdin.
  */
 
@@ -22,6 +22,11 @@ const usage = `Usage: npm run simulator -- [options]
   --delta-page-size N  objects per delta page (default 200)
   --member-budget N    members@delta entries per groups/delta page (default 500)
   --no-quirks          exact behaviour: no replays, id order, full pages
+  --spa-redirect-uri U single-page-app redirect URI of the first app (repeatable), e.g. a console's page
+  --admin-user NAME    a sign-in user of the first tenant assigned EntraSync.Admin (repeatable)
+  --plain-user NAME    a sign-in user of the first tenant without a role (repeatable)
+                       (either replaces the default sign-in users, Ada Admin and Pat Plain)
+  --access-token-version 1|2  the API's access token version (default 2)
   --ignore-stdin       keep running when stdin closes
   --help`;
 
@@ -48,6 +53,10 @@ async function main(): Promise<void> {
       'delta-page-size': { type: 'string' },
       'member-budget': { type: 'string' },
       'no-quirks': { type: 'boolean', default: false },
+      'spa-redirect-uri': { type: 'string', multiple: true },
+      'admin-user': { type: 'string', multiple: true },
+      'plain-user': { type: 'string', multiple: true },
+      'access-token-version': { type: 'string' },
       'ignore-stdin': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -89,7 +98,24 @@ async function main(): Promise<void> {
       ? undefined
       : integer('max-group-size', values['max-group-size'], 5000);
 
+  const tokenVersion = integer('access-token-version', values['access-token-version'], 2);
+  if (tokenVersion !== 1 && tokenVersion !== 2) {
+    process.stderr.write(`--access-token-version must be 1 or 2, got ${tokenVersion}\n${usage}\n`);
+    process.exit(2);
+  }
+  const admins = values['admin-user'] ?? [];
+  const plain = values['plain-user'] ?? [];
+  const signInUsers: SignInUserOptions[] | undefined =
+    admins.length + plain.length === 0
+      ? undefined
+      : [
+          ...admins.map((displayName) => ({ displayName, appRoles: [ADMIN_APP_ROLE] })),
+          ...plain.map((displayName) => ({ displayName })),
+        ];
+
   const sim = await startSimulator({
+    apps: [{ spaRedirectUris: values['spa-redirect-uri'] ?? [], accessTokenVersion: tokenVersion }],
+    ...(signInUsers === undefined ? {} : { signInUsers }),
     tenants: Array.from({ length: tenantCount }, () => ({
       users,
       groups,
@@ -136,6 +162,7 @@ async function main(): Promise<void> {
       tenants: info.tenants,
       apps: info.apps,
       controlUrl: info.controlUrl,
+      signIn: info.signIn,
     })}\n`,
   );
 }
