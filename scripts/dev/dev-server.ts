@@ -113,7 +113,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
     const consoleUrl = `${origin}${CONSOLE_PATH}`;
     entraSync.addRedirectUri(`${origin}${ROUTE_PREFIX}consent/callback`);
-    registerConsole(entraSync, consoleUrl);
+    // The console is a single-page app on the EntraSync registration: its page is a redirect URI.
+    entraSync.addSpaRedirectUri(consoleUrl);
 
     const queueName = options.queueName ?? 'entrasync-dev-import';
     const env: Record<string, string> = {
@@ -229,13 +230,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await close();
     throw error;
   }
-}
-
-/** The console is a single-page app on the EntraSync registration: its page is a redirect URI. */
-function registerConsole(app: Simulator['apps'][number], consoleUrl: string): void {
-  const spa = app as unknown as { addSpaRedirectUri?: (uri: string) => void };
-  if (spa.addSpaRedirectUri) spa.addSpaRedirectUri(consoleUrl);
-  else app.addRedirectUri(consoleUrl);
 }
 
 function definition(name: string): (trigger: unknown, context: InvocationContext) => unknown {
