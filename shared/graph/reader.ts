@@ -61,6 +61,11 @@ export interface ListOptions extends ReadOptions {
    * several executions (the queue-driven import). select, filter and top then come from the link.
    */
   readonly continueFrom?: string;
+  /**
+   * Ask for the next page as soon as this one has arrived, before it is checked and handed out, so
+   * that Graph's latency hides behind what the caller does with the page. Holds one page more.
+   */
+  readonly readAhead?: boolean;
 }
 
 export interface DeltaOptions extends ReadOptions {
@@ -506,7 +511,37 @@ export class GraphReader {
           $count: options.count === true ? 'true' : undefined,
         });
     const request = { headers, signal: options.abortSignal };
+    if (options.readAhead === true) {
+      yield* this.listAhead(url, request, operation, parse);
+      return;
+    }
     while (url !== undefined) url = yield* this.step(url, request, operation, parse, false);
+  }
+
+  /** list() with the next request in flight while a page is parsed and used. */
+  private async *listAhead<T>(
+    first: string,
+    request: { readonly headers: Readonly<Record<string, string>>; readonly signal: AbortSignal | undefined },
+    operation: string,
+    parse: (body: unknown, operation: string) => GraphPage<T>,
+  ): AsyncIterableIterator<GraphPage<T>> {
+    let url: string | undefined = first;
+    let pending: Promise<unknown> | undefined = this.send(first, { ...request, as: 'json' });
+    while (pending !== undefined && url !== undefined) {
+      const body: unknown = await pending;
+      // The link as sent: parse() below reads the same member, and checks it.
+      const raw =
+        typeof body === 'object' && body !== null
+          ? (body as Record<string, unknown>)['@odata.nextLink']
+          : undefined;
+      const next: string | undefined =
+        typeof raw === 'string' ? this.nextUrl(url, raw, operation) : undefined;
+      pending = next === undefined ? undefined : this.send(next, { ...request, as: 'json' });
+      // Seen when awaited on the next turn; a caller that stops early must not leave it unhandled.
+      pending?.catch(() => undefined);
+      url = next;
+      yield parse(body, operation);
+    }
   }
 
   private async *delta<T>(

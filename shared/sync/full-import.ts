@@ -78,19 +78,6 @@ export function storedGroupsOf(directory: GroupDirectory, relevant: ReadonlySet<
   });
 }
 
-/** Reads the next page while the current one is reconciled, so Graph latency hides behind storage. */
-async function* readAhead<T>(pages: AsyncIterator<T>): AsyncGenerator<T> {
-  let next = pages.next();
-  for (;;) {
-    const current = await next;
-    if (current.done === true) return;
-    next = pages.next();
-    // A rejection of the read-ahead is seen when it is awaited; until then it must not go unhandled.
-    next.catch(() => undefined);
-    yield current.value;
-  }
-}
-
 /**
  * A full import: every user in scope is reconciled; linked users no longer returned are found (mark
  * and sweep) and handled per policy; the run leaves fresh delta baselines for users and groups.
@@ -112,7 +99,8 @@ export async function runFullImport(run: ActiveRun): Promise<RunReport['held']> 
   // Only linked users can be swept, so only they are remembered as seen: a first import of a million
   // users keeps no million ids.
   const seen = new Set<string>();
-  for await (const page of readAhead(run.reader.listUsers({ select })[Symbol.asyncIterator]())) {
+  // The next page is read while this one is reconciled, so Graph's latency hides behind storage.
+  for await (const page of run.reader.listUsers({ select, readAhead: true })) {
     run.tally.pages += 1;
     run.tally.usersRead += page.items.length;
     for (const rejected of page.rejected)
