@@ -127,9 +127,19 @@ export type HeldAction = 'SUSPEND' | 'DELETE' | 'UNLINK';
 
 export interface HeldRemovals {
   runId: string;
+  connectionId: string;
+  division: string;
   count: number;
   actions: Partial<Record<HeldAction, number>>;
-  users: { sourceId: string; userName: string | null; action: HeldAction }[];
+  /** The first 200. */
+  users: {
+    sourceId: string;
+    userName: string | null;
+    action: HeldAction;
+    reason: string;
+    /** The app user changed after the run held it: approving skips it. */
+    changedSince: boolean;
+  }[];
 }
 
 export interface AppUser {
@@ -157,5 +167,6 @@ export interface AppUsersPage {
 
 export interface ConsentStart {
   consentUrl: string;
-  expiresAt: string;
+  /** When the signed consent link expires; older APIs do not say. */
+  expiresAt?: string;
 }

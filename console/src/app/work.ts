@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 
 /**
  * What an administrator is in the middle of, per connection: the preview being looked at, the users
- * ticked in it, the import being watched. Kept in sessionStorage so that moving between screens, or a
+ * ticked in it, the import being watched. Kept in localStorage (ids and names only, nothing secret) so that moving between screens, a new tab or a
  * sign-in redirect, does not lose a 100,000-user preview or a running import's progress bar.
  */
 export interface ConnectionWork {
@@ -30,7 +30,7 @@ const storageKey = (connectionId: string): string => `entrasync.work.${connectio
 
 function read(connectionId: string): ConnectionWork {
   try {
-    const text = sessionStorage.getItem(storageKey(connectionId));
+    const text = localStorage.getItem(storageKey(connectionId));
     return text === null ? EMPTY : { ...EMPTY, ...(JSON.parse(text) as Partial<ConnectionWork>) };
   } catch {
     return EMPTY;
@@ -39,7 +39,7 @@ function read(connectionId: string): ConnectionWork {
 
 function write(connectionId: string, work: ConnectionWork): void {
   try {
-    sessionStorage.setItem(storageKey(connectionId), JSON.stringify(work));
+    localStorage.setItem(storageKey(connectionId), JSON.stringify(work));
   } catch {
     // Storage full or disabled: the work still lives in memory for this page.
   }

@@ -27,25 +27,33 @@ export function JobProgressView({
   label: string;
 }) {
   const fraction = jobFraction(job, estimate);
+  const finished = isJobFinished(job.status);
+  // A finished job's report has the final count; a selected import counts nothing until it ends.
+  const processed = Math.max(job.usersProcessed, job.report?.usersRead ?? 0);
   const users =
-    estimate !== null && !isJobFinished(job.status)
-      ? `${formatNumber(job.usersProcessed)} of about ${countOf(estimate, 'user')} processed`
-      : `${countOf(job.usersProcessed, 'user')} processed`;
-  const pages = `${formatNumber(job.pagesDone)} of ${formatNumber(job.pagesRead)}${job.readDone ? '' : ' so far'} pages done`;
+    estimate !== null && !finished
+      ? `${formatNumber(processed)} of about ${countOf(estimate, 'user')} processed`
+      : `${countOf(processed, 'user')} processed`;
+  // Chosen users are read one by one, not in pages; pages mean nothing there.
+  const pages =
+    job.kind === 'selected' || job.pagesRead === 0
+      ? ''
+      : `; ${formatNumber(job.pagesDone)} of ${formatNumber(job.pagesRead)}${job.readDone ? '' : ' so far'} pages done`;
   const percent = fraction === null ? null : Math.floor(fraction * 100);
   // Announced in steps of 10%, not on every poll, so a screen reader is not talked over.
-  const announcement = `${label}: ${jobStatusLabel(job.status)}${percent === null || isJobFinished(job.status) ? '' : `, ${Math.floor(percent / 10) * 10}%`}`;
+  const announcement = `${label}: ${jobStatusLabel(job.status)}${percent === null || finished ? '' : `, ${Math.floor(percent / 10) * 10}%`}`;
   const actions = Object.entries(job.actions).filter(([, count]) => count > 0);
   return (
     <div class="job-progress">
       <div class="job-progress-head">
         <JobStatusBadge status={job.status} />
         <span>
-          {users}; {pages}
+          {users}
+          {pages}
         </span>
         {percent !== null && <strong class="job-percent">{percent}%</strong>}
       </div>
-      <ProgressBar label={label} fraction={fraction} valueText={`${users}; ${pages}`} />
+      <ProgressBar label={label} fraction={fraction} valueText={`${users}${pages}`} />
       <p role="status" class="visually-hidden">
         {announcement}
       </p>

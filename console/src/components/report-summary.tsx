@@ -2,6 +2,7 @@ import type { RunReport } from '../api/types.js';
 import { countOf, formatDateTime, formatDuration, formatNumber } from '../lib/format.js';
 import { actionLabel, situationLabel } from '../lib/vocabulary.js';
 import { RunStatusBadge } from './badges.js';
+import { Breakable } from './breakable.js';
 import { LicenseTable } from './license-table.js';
 
 /** A run report: how it ended, counts per situation and per action, licences, exceptions. */
@@ -101,7 +102,7 @@ export function ReportSummary({ report, headingLevel = 3 }: { report: RunReport;
               {report.exceptions.map((exception, index) => (
                 <tr key={`${exception.user}-${index}`}>
                   <th scope="row" class="break">
-                    {exception.user}
+                    <Breakable text={exception.user} />
                   </th>
                   <td>
                     <code>{exception.situation}</code>

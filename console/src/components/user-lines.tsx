@@ -5,6 +5,7 @@ import type { OutcomeStatus, UserLine, UserLinesPage, UserLinesQuery } from '../
 import { countOf, formatNumber, formatValue } from '../lib/format.js';
 import { useAsync, useDebounced } from '../lib/use-async.js';
 import { OUTCOME_HINTS, OUTCOME_LABELS, OutcomeBadge } from './badges.js';
+import { Breakable } from './breakable.js';
 import { ErrorAlert } from './error-alert.js';
 import { TextField } from './fields.js';
 import { Pager } from './pager.js';
@@ -131,8 +132,9 @@ export function UserLines({
       {page.status === 'error' && <ErrorAlert error={page.error} title="The users could not be loaded." />}
       {selection && (
         <p class="selection-note" aria-live="polite">
-          {countOf(selectedCount, 'user')} ticked for import
-          {full && ` (the most one selected import takes is ${formatNumber(selection.limit)})`}.
+          {selectedCount === 0
+            ? `Tick users to import just them (at most ${formatNumber(selection.limit)}).`
+            : `${countOf(selectedCount, 'user')} ticked for import${full ? `: the most one selected import takes` : ''}.`}
         </p>
       )}
       <div class="table-wrap">
@@ -186,8 +188,8 @@ export function UserLines({
                         />
                       </td>
                     )}
-                    <th scope="row" class="break">
-                      {name}
+                    <th scope="row" class="break user-cell">
+                      <Breakable text={name} />
                       {line.userName !== null && <div class="muted small mono">{line.sourceId}</div>}
                     </th>
                     <td>

@@ -39,7 +39,7 @@ export function ConnectionsScreen() {
         </div>
       )}
       {connections.length > 0 && (
-        <div class="table-wrap">
+        <div class="card card-flush table-wrap">
           <table class="table">
             <caption class="visually-hidden">Connections and their health</caption>
             <thead>

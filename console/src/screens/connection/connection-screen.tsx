@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { ConnectionView } from '../../api/types.js';
 import { CONNECTION_TABS, href, type ConnectionTab } from '../../app/routes.js';
 import { useApi } from '../../app/services.js';
@@ -36,11 +36,9 @@ export interface TabProps {
 export function ConnectionScreen({ id, tab, runId }: { id: string; tab: ConnectionTab; runId?: string }) {
   const api = useApi();
   const loaded = useAsync(async () => await api.getConnection(id), [id]);
-  const [connection, setConnection] = useState<ConnectionView | null>(null);
-  useEffect(() => {
-    if (loaded.status === 'ready') setConnection(loaded.data);
-  }, [loaded]);
-  const current = connection?.id === id ? connection : null;
+  // What a tab saved wins over what was loaded, until another connection is opened.
+  const [saved, setSaved] = useState<ConnectionView | null>(null);
+  const current = saved?.id === id ? saved : loaded.data?.id === id ? loaded.data : null;
 
   if (current === null) {
     return (
@@ -56,7 +54,7 @@ export function ConnectionScreen({ id, tab, runId }: { id: string; tab: Connecti
     );
   }
   const name = connectionName(current);
-  const props: TabProps = { connection: current, onSaved: setConnection };
+  const props: TabProps = { connection: current, onSaved: setSaved };
   return (
     <>
       <Breadcrumb name={name} />

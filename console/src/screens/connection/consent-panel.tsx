@@ -5,11 +5,18 @@ import { ErrorAlert } from '../../components/error-alert.js';
 import { formatDateTime } from '../../lib/format.js';
 
 const POLL_MS = 2000;
+/** How long a consent link lives when the API does not say (CONSENT_STATE_LIFETIME_MS in shared/consent). */
+const DEFAULT_LINK_LIFETIME_MS = 10 * 60_000;
 
 type ConsentStep =
   | { readonly step: 'idle' }
   | { readonly step: 'starting' }
-  | { readonly step: 'waiting'; readonly start: ConsentStart; readonly tabOpened: boolean }
+  | {
+      readonly step: 'waiting';
+      readonly start: ConsentStart;
+      readonly expiresAt: number;
+      readonly tabOpened: boolean;
+    }
   | { readonly step: 'granted' }
   | { readonly step: 'expired' }
   | { readonly step: 'failed'; readonly error: unknown };
@@ -46,7 +53,7 @@ export function ConsentPanel({
         // A failed poll is retried; the link's expiry ends the wait.
       }
       if (stopped) return;
-      if (Date.now() > new Date(state.start.expiresAt).getTime()) {
+      if (Date.now() > state.expiresAt) {
         setState({ step: 'expired' });
         return;
       }
@@ -67,7 +74,11 @@ export function ConsentPanel({
     try {
       const consent = await api.startConsent(connection.id);
       if (tab) tab.location.href = consent.consentUrl;
-      setState({ step: 'waiting', start: consent, tabOpened: tab !== null });
+      const expiresAt =
+        consent.expiresAt === undefined
+          ? Date.now() + DEFAULT_LINK_LIFETIME_MS
+          : Date.parse(consent.expiresAt);
+      setState({ step: 'waiting', start: consent, expiresAt, tabOpened: tab !== null });
     } catch (error) {
       tab?.close();
       setState({ step: 'failed', error });
@@ -116,7 +127,9 @@ export function ConsentPanel({
               <a href={state.start.consentUrl} target="_blank" rel="noopener noreferrer">
                 Open the consent page
               </a>{' '}
-              <span class="muted">(the link works until {formatDateTime(state.start.expiresAt)})</span>
+              <span class="muted">
+                (the link works until {formatDateTime(new Date(state.expiresAt).toISOString())})
+              </span>
             </p>
           </div>
         )}

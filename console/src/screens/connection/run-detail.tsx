@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { HeldAction, RunReport } from '../../api/types.js';
 import { href } from '../../app/routes.js';
 import { useApi } from '../../app/services.js';
 import { OutcomeBadge } from '../../components/badges.js';
+import { Breakable } from '../../components/breakable.js';
 import { ConfirmDialog } from '../../components/confirm-dialog.js';
 import { ErrorAlert } from '../../components/error-alert.js';
 import { ReportSummary } from '../../components/report-summary.js';
@@ -28,10 +29,9 @@ export function RunDetail({ connection, runId }: TabProps & { runId: string }) {
     async () => (await api.listRuns(connection.id, RUNS_SEARCHED)).find((run) => run.runId === runId) ?? null,
     [connection.id, runId],
   );
-  const [report, setReport] = useState<RunReport | null>(null);
-  useEffect(() => {
-    if (loaded.status === 'ready') setReport(loaded.data);
-  }, [loaded]);
+  // The approval's answer is the run's new report; it wins over the one loaded.
+  const [approved, setApproved] = useState<RunReport | null>(null);
+  const report = approved?.runId === runId ? approved : (loaded.data ?? null);
 
   const back = (
     <p>
@@ -70,9 +70,7 @@ export function RunDetail({ connection, runId }: TabProps & { runId: string }) {
           {formatDateTime(report.startedAt)}
         </h2>
         <p class="muted small mono">Run {report.runId}</p>
-        {awaitingApproval && (
-          <HeldPanel runId={report.runId} division={connection.document.division} onApproved={setReport} />
-        )}
+        {awaitingApproval && <HeldPanel runId={report.runId} onApproved={setApproved} />}
         <ReportSummary report={report} headingLevel={3} />
       </section>
       <section class="card" aria-labelledby="run-users-heading">
@@ -87,15 +85,7 @@ export function RunDetail({ connection, runId }: TabProps & { runId: string }) {
   );
 }
 
-function HeldPanel({
-  runId,
-  division,
-  onApproved,
-}: {
-  runId: string;
-  division: string;
-  onApproved: (report: RunReport) => void;
-}) {
+function HeldPanel({ runId, onApproved }: { runId: string; onApproved: (report: RunReport) => void }) {
   const api = useApi();
   const held = useAsync(async () => await api.heldRemovals(runId), [runId]);
   const [confirming, setConfirming] = useState(false);
@@ -105,8 +95,9 @@ function HeldPanel({
   if (held.status === 'error')
     return <ErrorAlert error={held.error} title="The held deletions could not be loaded." />;
   if (held.data === undefined) return <p role="status">Loading the held deletions…</p>;
-  const { count, actions, users } = held.data;
+  const { count, actions, users, division } = held.data;
   const sentence = approvalSentence(actions, division);
+  const changed = users.filter((user) => user.changedSince).length;
 
   const approve = async (): Promise<void> => {
     setApproving(true);
@@ -138,16 +129,23 @@ function HeldPanel({
             <tr>
               <th scope="col">User</th>
               <th scope="col">Held action</th>
+              <th scope="col">Why</th>
             </tr>
           </thead>
           <tbody>
             {users.map((user) => (
               <tr key={user.sourceId}>
                 <th scope="row" class="break">
-                  {user.userName ?? user.sourceId}
+                  <Breakable text={user.userName ?? user.sourceId} />
                 </th>
                 <td>
                   <OutcomeBadge status={HELD_STATUS[user.action]} />
+                </td>
+                <td>
+                  {user.reason}
+                  {user.changedSince && (
+                    <div class="muted small">Changed since the run: approving skips this user.</div>
+                  )}
                 </td>
               </tr>
             ))}
@@ -181,6 +179,9 @@ function HeldPanel({
         <p>
           <strong>{sentence}.</strong>
         </p>
+        {changed > 0 && (
+          <p>{countOf(changed, 'user')} of those listed changed since the run and will be skipped.</p>
+        )}
         <p>
           Users who changed in Entra since this run are skipped. A deleted app user loses its e-mail claim and
           licence seat; deleting cannot be undone.

@@ -3,7 +3,7 @@ import { href } from '../../app/routes.js';
 import { useApi } from '../../app/services.js';
 import { RunStatusBadge } from '../../components/badges.js';
 import { ErrorAlert } from '../../components/error-alert.js';
-import { formatDateTime, formatDuration, formatNumber } from '../../lib/format.js';
+import { capitalize, formatDateTime, formatDuration, formatNumber } from '../../lib/format.js';
 import { useAsync } from '../../lib/use-async.js';
 import type { TabProps } from './connection-screen.js';
 
@@ -60,7 +60,7 @@ export function RunsTab({ connection }: TabProps) {
                       {formatDateTime(run.startedAt)}
                     </a>
                   </th>
-                  <td>{run.mode}</td>
+                  <td>{capitalize(run.mode)}</td>
                   <td>
                     <RunStatusBadge status={run.status} />
                   </td>

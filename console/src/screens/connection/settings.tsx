@@ -226,7 +226,7 @@ export function SettingsTab({ connection, onSaved }: TabProps) {
           </table>
         </div>
       </section>
-      <section class="card form" aria-labelledby="identity-heading">
+      <section class="card" aria-labelledby="identity-heading">
         <h2 id="identity-heading">Tenant and credential</h2>
         <IdentityFields
           form={form.identity}

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AppUser } from '../../api/types.js';
 import { useApi } from '../../app/services.js';
 import { Tag } from '../../components/badges.js';
+import { Breakable } from '../../components/breakable.js';
 import { ErrorAlert } from '../../components/error-alert.js';
 import { Pager } from '../../components/pager.js';
 import { formatDateTime, formatValue } from '../../lib/format.js';
@@ -44,9 +45,11 @@ export function UsersTab({ connection }: TabProps) {
               {data.users.map((user) => (
                 <tr key={user.appUserId}>
                   <th scope="row" class="break">
-                    {formatValue(user.userName)}
+                    <Breakable text={formatValue(user.userName)} />
                   </th>
-                  <td class="break">{formatValue(user.mail)}</td>
+                  <td class="break">
+                    <Breakable text={formatValue(user.mail)} />
+                  </td>
                   <td>{formatValue(user.displayName)}</td>
                   <td>
                     <UserStatus user={user} />
