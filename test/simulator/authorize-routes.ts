@@ -22,6 +22,8 @@ import type { SimulatedTenant } from './tenant-model.js';
  * as MSAL can send it) checks the app and redirect URI, shows an account picker, and sends the browser
  * back with a one-time code; /login receives the picker's form; /logout ends the session. A session
  * cookie lets prompt=none (MSAL's silent iframe) and a repeated sign-in go through without the picker.
+ * Signing in does not wait for the tenant's admin consent to the app's Graph permissions: a console must
+ * sign its administrator in before that administrator can start the consent.
  * https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
  */
 
@@ -107,8 +109,7 @@ function validate(ctx: LoginContext, segment: string, params: URLSearchParams): 
   const clientId = params.get('client_id');
   if (!clientId) return aadErrorPage(900144, missingParameter('client_id').text);
   const app = ctx.findApp(clientId);
-  const consenting = app ? tenants.filter((t) => t.hasConsent(app.clientId)) : [];
-  if (!app || consenting.length === 0) {
+  if (!app) {
     const directory = tenants.length === 1 && tenants[0] ? tenants[0].displayName : segment;
     return aadErrorPage(700016, appNotFound(clientId, directory));
   }
@@ -149,7 +150,7 @@ function validate(ctx: LoginContext, segment: string, params: URLSearchParams): 
       graphBaseUrl: ctx.graphBaseUrl,
       apps: ctx.apps,
       clientName: app.displayName,
-      tenantName: consenting[0]?.displayName ?? segment,
+      tenantName: tenants[0]?.displayName ?? segment,
     },
     scopes,
   );
@@ -167,7 +168,7 @@ function validate(ctx: LoginContext, segment: string, params: URLSearchParams): 
 
   return {
     app,
-    tenants: consenting,
+    tenants,
     request: {
       clientId: app.clientId,
       redirectUri,
@@ -178,7 +179,7 @@ function validate(ctx: LoginContext, segment: string, params: URLSearchParams): 
       codeChallenge,
       codeChallengeMethod: method,
       clientInfo: params.get('client_info') === '1',
-      tenantIds: consenting.map((t) => t.tenantId),
+      tenantIds: tenants.map((t) => t.tenantId),
     },
   };
 }

@@ -21,7 +21,7 @@ export interface AuthorizationRequest {
   readonly codeChallenge: string | undefined;
   readonly codeChallengeMethod: 'S256' | 'plain' | undefined;
   readonly clientInfo: boolean;
-  /** Tenants whose users may answer: one, or all consented ones for 'organizations' and 'common'. */
+  /** Tenants whose users may answer: one, or every tenant for 'organizations' and 'common'. */
   readonly tenantIds: readonly string[];
 }
 

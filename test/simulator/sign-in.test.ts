@@ -44,6 +44,7 @@ beforeAll(async () => {
         spaRedirectUris: [REDIRECT_URI],
         appRoleAssignmentRequired: true,
       },
+      { displayName: 'Not consented yet', spaRedirectUris: [REDIRECT_URI], consentedIn: 'none' },
     ],
   });
   clientId = sim.app().clientId;
@@ -435,6 +436,13 @@ describe('sign-in with the authorization code flow and PKCE', () => {
     );
     const ada = await browser.signIn('Ada Admin', { clientId: assigned });
     expect(ada.code).not.toBe('');
+  });
+
+  it('signs an administrator in to an app the tenant has not consented to yet (the consent comes later)', async () => {
+    const notConsented = sim.apps[3]?.clientId ?? '';
+    expect(sim.tenant().hasConsent(notConsented)).toBe(false);
+    const { code, verifier } = await browser.signIn('Ada Admin', { clientId: notConsented });
+    expect((await browser.redeem(code, verifier, { clientId: notConsented })).status).toBe(200);
   });
 
   it('signs a user of the second tenant in there; the code is no good at the first', async () => {

@@ -300,7 +300,7 @@ export async function redeemUserGrant(
   const tenants = tenantsFor(ctx, segment);
   if (!tenants) return fail({ error: 'invalid_tenant', code: 90002, text: tenantNotFound(segment) });
   if (!clientId) return fail(missingParameter('client_id'));
-  if (!app || !tenants.some((t) => t.hasConsent(app.clientId))) {
+  if (!app) {
     const directory = tenants.length === 1 && tenants[0] ? tenants[0].displayName : segment;
     return fail({ error: 'unauthorized_client', code: 700016, text: appNotFound(clientId, directory) });
   }
