@@ -28,14 +28,15 @@ import type { SimulatedTenant } from './tenant-model.js';
  */
 
 export const SESSION_COOKIE = 'sim_estsauth';
-const MULTI_TENANT = new Set(['common', 'organizations']);
+/** Paths that serve every tenant at once; their metadata names `{tenantid}` in place of one. */
+export const MULTI_TENANT_SEGMENTS: ReadonlySet<string> = new Set(['common', 'organizations']);
 const RESPONSE_MODES = new Set<string>(['query', 'fragment', 'form_post']);
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const PLAIN_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
 
 /** The tenants whose users may answer a request addressed to a path segment; undefined if unknown. */
 export function tenantsFor(ctx: LoginContext, segment: string): readonly SimulatedTenant[] | undefined {
-  if (MULTI_TENANT.has(segment.toLowerCase())) return ctx.tenants;
+  if (MULTI_TENANT_SEGMENTS.has(segment.toLowerCase())) return ctx.tenants;
   const tenant = ctx.findTenant(segment);
   return tenant ? [tenant] : undefined;
 }

@@ -6,8 +6,9 @@ import {
   tenantNotFound,
 } from './aad-errors.js';
 import type { SimulatedApp } from './apps.js';
-import { authorize, logout, signIn } from './authorize-routes.js';
+import { MULTI_TENANT_SEGMENTS, authorize, logout, signIn } from './authorize-routes.js';
 import { origin, preflight, withHeaders } from './cors.js';
+import { OIDC_SCOPES } from './delegated-scopes.js';
 import { jsonResponse, header, type SimRequest, type SimResponse } from './http-types.js';
 import type { LoginState } from './login-state.js';
 import type { SignInUser } from './sign-in-users.js';
@@ -40,10 +41,6 @@ export interface LoginContext {
 }
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** Scopes MSAL may add to any request; client credentials ignore them. */
-const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
-/** Paths that serve every tenant at once; the metadata names `{tenantid}` in place of one. */
-const MULTI_TENANT = new Set(['common', 'organizations']);
 /** Discovery documents are public: any origin may read them, as a browser app does. */
 const PUBLIC_CORS = { 'access-control-allow-origin': '*' };
 
@@ -60,7 +57,7 @@ function tokenError(
 
 function openIdConfiguration(ctx: LoginContext, segment: string): Record<string, unknown> {
   const base = `${ctx.authorityHost}/${segment}`;
-  const issuerTenant = MULTI_TENANT.has(segment) ? '{tenantid}' : segment;
+  const issuerTenant = MULTI_TENANT_SEGMENTS.has(segment) ? '{tenantid}' : segment;
   return {
     token_endpoint: `${base}/oauth2/v2.0/token`,
     token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
@@ -288,7 +285,7 @@ function adminConsent(req: SimRequest, ctx: LoginContext, segment: string): SimR
 /** The tenant a metadata or keys path names, or the multi-tenant segment; undefined when unknown. */
 function discoverySegment(ctx: LoginContext, segment: string): string | undefined {
   const lower = segment.toLowerCase();
-  return MULTI_TENANT.has(lower) ? lower : ctx.findTenant(segment)?.tenantId;
+  return MULTI_TENANT_SEGMENTS.has(lower) ? lower : ctx.findTenant(segment)?.tenantId;
 }
 
 /** The origin a token-endpoint preflight may be granted: that of any app's SPA redirect URI. */
