@@ -6,7 +6,16 @@ import { Breakable } from './breakable.js';
 import { LicenseTable } from './license-table.js';
 
 /** A run report: how it ended, counts per situation and per action, licences, exceptions. */
-export function ReportSummary({ report, headingLevel = 3 }: { report: RunReport; headingLevel?: 2 | 3 | 4 }) {
+export function ReportSummary({
+  report,
+  headingLevel = 3,
+  showHeld = true,
+}: {
+  report: RunReport;
+  headingLevel?: 2 | 3 | 4;
+  /** Off where the held users are shown in full, with the button that approves them. */
+  showHeld?: boolean;
+}) {
   const Heading = (['h2', 'h3', 'h4'] as const)[headingLevel - 2] ?? 'h3';
   const preview = report.mode === 'preview';
   return (
@@ -48,18 +57,21 @@ export function ReportSummary({ report, headingLevel = 3 }: { report: RunReport;
       {report.fallbackReason !== null && (
         <p class="alert alert-info">This sync ran as a full import: {report.fallbackReason}</p>
       )}
-      {report.held !== null && report.status !== 'superseded' && report.approval === undefined && (
-        <div class="alert alert-warning">
-          <p class="alert-title">
-            {preview ? 'An import would hold' : 'Held for approval:'}{' '}
-            {countOf(report.held.count, 'deletion or suspension', 'deletions and suspensions')}
-          </p>
-          <p>
-            That is more than the deletion threshold allows: {formatNumber(report.held.threshold)} for{' '}
-            {countOf(report.held.linkedUsers, 'linked user')}.
-          </p>
-        </div>
-      )}
+      {showHeld &&
+        report.held !== null &&
+        report.status !== 'superseded' &&
+        report.approval === undefined && (
+          <div class="alert alert-warning">
+            <p class="alert-title">
+              {preview ? 'An import would hold' : 'Held for approval:'}{' '}
+              {countOf(report.held.count, 'deletion or suspension', 'deletions and suspensions')}
+            </p>
+            <p>
+              That is more than the deletion threshold allows: {formatNumber(report.held.threshold)} for{' '}
+              {countOf(report.held.linkedUsers, 'linked user')}.
+            </p>
+          </div>
+        )}
       {report.approval !== undefined && (
         <p class="alert alert-success">
           Approved {formatDateTime(report.approval.approvedAt)}: {countOf(report.approval.applied, 'change')}{' '}

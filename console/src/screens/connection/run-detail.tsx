@@ -31,6 +31,7 @@ export function RunDetail({ connection, runId }: TabProps & { runId: string }) {
   );
   // The approval's answer is the run's new report; it wins over the one loaded.
   const [approved, setApproved] = useState<RunReport | null>(null);
+  const [approveError, setApproveError] = useState<unknown>(null);
   const report = approved?.runId === runId ? approved : (loaded.data ?? null);
 
   const back = (
@@ -70,8 +71,35 @@ export function RunDetail({ connection, runId }: TabProps & { runId: string }) {
           {formatDateTime(report.startedAt)}
         </h2>
         <p class="muted small mono">Run {report.runId}</p>
-        {awaitingApproval && <HeldPanel runId={report.runId} onApproved={setApproved} />}
-        <ReportSummary report={report} headingLevel={3} />
+        {report.status === 'superseded' && report.supersededBy !== undefined && (
+          <div class="alert alert-info">
+            <p>
+              A later run took over this run's held deletions and suspensions:{' '}
+              <a href={href({ screen: 'run', id: connection.id, runId: report.supersededBy })}>
+                open the later run
+              </a>{' '}
+              to review and approve them.
+            </p>
+          </div>
+        )}
+        {approveError !== null && (
+          <ErrorAlert error={approveError} title="The approval did not go through." />
+        )}
+        {awaitingApproval && (
+          <HeldPanel
+            runId={report.runId}
+            onApproved={(next) => {
+              setApproveError(null);
+              setApproved(next);
+            }}
+            onFailed={(error) => {
+              // The run may have changed meanwhile (a later sync took over its held changes): show it as it is now.
+              setApproveError(error);
+              loaded.reload();
+            }}
+          />
+        )}
+        <ReportSummary report={report} headingLevel={3} showHeld={!awaitingApproval} />
       </section>
       <section class="card" aria-labelledby="run-users-heading">
         <h2 id="run-users-heading">Users</h2>
@@ -85,12 +113,19 @@ export function RunDetail({ connection, runId }: TabProps & { runId: string }) {
   );
 }
 
-function HeldPanel({ runId, onApproved }: { runId: string; onApproved: (report: RunReport) => void }) {
+function HeldPanel({
+  runId,
+  onApproved,
+  onFailed,
+}: {
+  runId: string;
+  onApproved: (report: RunReport) => void;
+  onFailed: (error: unknown) => void;
+}) {
   const api = useApi();
   const held = useAsync(async () => await api.heldRemovals(runId), [runId]);
   const [confirming, setConfirming] = useState(false);
   const [approving, setApproving] = useState(false);
-  const [failure, setFailure] = useState<unknown>(null);
 
   if (held.status === 'error')
     return <ErrorAlert error={held.error} title="The held deletions could not be loaded." />;
@@ -101,14 +136,13 @@ function HeldPanel({ runId, onApproved }: { runId: string; onApproved: (report: 
 
   const approve = async (): Promise<void> => {
     setApproving(true);
-    setFailure(null);
     try {
       const report = await api.approveRun(runId);
       setConfirming(false);
       onApproved(report);
     } catch (error) {
       setConfirming(false);
-      setFailure(error);
+      onFailed(error);
     } finally {
       setApproving(false);
     }
@@ -164,7 +198,6 @@ function HeldPanel({ runId, onApproved }: { runId: string; onApproved: (report: 
           Approve: {sentence.charAt(0).toLowerCase() + sentence.slice(1)}
         </button>
       </div>
-      {failure !== null && <ErrorAlert error={failure} title="The approval did not go through." />}
       <ConfirmDialog
         open={confirming}
         title="Approve the held changes?"
