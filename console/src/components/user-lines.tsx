@@ -258,7 +258,11 @@ export function UserLines({
         </table>
         {data !== undefined && items.length === 0 && (
           <p class="empty-row">
-            No users match{settledSearch.trim() === '' ? '' : ` “${settledSearch.trim()}”`}.
+            {settledSearch.trim() !== ''
+              ? `No users match “${settledSearch.trim()}”.`
+              : status === 'all'
+                ? 'No per-user lines.'
+                : `No users are ${OUTCOME_LABELS[status].toLowerCase()}.`}
           </p>
         )}
       </div>
