@@ -42,7 +42,14 @@ export class GroupStore {
   }
 
   async list(connectionId: string): Promise<Omit<StoredGroup, 'childGroups' | 'users'>[]> {
-    const groups: Omit<StoredGroup, 'childGroups' | 'users'>[] = [];
+    return (await this.#list(connectionId)).map(({ childGroupCount: _count, ...group }) => group);
+  }
+
+  async #list(
+    connectionId: string,
+  ): Promise<(Omit<StoredGroup, 'childGroups' | 'users'> & { childGroupCount: number | undefined })[]> {
+    const groups: (Omit<StoredGroup, 'childGroups' | 'users'> & { childGroupCount: number | undefined })[] =
+      [];
     const pages = this.#groups.listEntities<GroupEntity>({
       queryOptions: { filter: odata`PartitionKey eq ${connectionId}` },
     });
@@ -52,6 +59,7 @@ export class GroupStore {
         displayName: entity.displayName === '' ? null : entity.displayName,
         usersStored: entity.usersStored,
         userMemberCount: entity.userMemberCount,
+        childGroupCount: typeof entity.childGroupCount === 'number' ? entity.childGroupCount : undefined,
       });
     }
     return groups;
@@ -59,10 +67,15 @@ export class GroupStore {
 
   /** Reads every group with its nesting, and the user members of the groups that have them stored. */
   async load(connectionId: string): Promise<StoredGroup[]> {
-    const groups = await this.list(connectionId);
+    const groups = await this.#list(connectionId);
     return await Promise.all(
-      groups.map(async (group) => {
-        const members = await this.#readMembers(connectionId, group.id);
+      groups.map(async ({ childGroupCount, ...group }) => {
+        // Most groups nest none and keep no users: their member chunks are not worth a query each,
+        // which every sync and every page of a queue import would otherwise pay.
+        const members =
+          group.usersStored || childGroupCount !== 0
+            ? await this.#readMembers(connectionId, group.id)
+            : { users: [], groups: [] };
         return {
           ...group,
           childGroups: members.groups,
