@@ -13,6 +13,12 @@ export interface QueueWorkerOptions {
   /** Stops when this holds and the queue is empty. */
   readonly done: () => Promise<boolean>;
   readonly timeoutMs: number;
+  /**
+   * How long a worker waits after finding the queue empty: from `minMs`, doubling up to `maxMs`, back
+   * to `minMs` once it finds a message (the host backs off like this, up to maxPollingInterval).
+   * Default 50 ms flat.
+   */
+  readonly idlePoll?: { readonly minMs: number; readonly maxMs: number };
 }
 
 export async function runQueueWorkers(
@@ -29,7 +35,9 @@ export async function runQueueWorkers(
     poisoned: 0,
   };
   await poison.createIfNotExists();
+  const { minMs, maxMs } = options.idlePoll ?? { minMs: 50, maxMs: 50 };
   const worker = async (): Promise<void> => {
+    let idleMs = minMs;
     while (Date.now() < deadline) {
       const { receivedMessageItems } = await queue.receiveMessages({
         numberOfMessages: 1,
@@ -38,9 +46,11 @@ export async function runQueueWorkers(
       const [item] = receivedMessageItems;
       if (!item) {
         if (await options.done()) return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, idleMs));
+        idleMs = Math.min(maxMs, idleMs * 2);
         continue;
       }
+      idleMs = minMs;
       const message: unknown = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8'));
       if (item.dequeueCount > options.maxDequeueCount) {
         await poison.sendMessage(item.messageText);
