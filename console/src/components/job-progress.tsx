@@ -1,3 +1,4 @@
+import { useRef } from 'preact/hooks';
 import type { JobProgress } from '../api/types.js';
 import { countOf, formatNumber } from '../lib/format.js';
 import { isJobFinished } from '../lib/use-job.js';
@@ -17,6 +18,15 @@ export function jobFraction(job: JobProgress, estimate: number | null): number |
   return null;
 }
 
+/** The furthest a job's bar has been: estimates give way to exact page counts, and a bar must not go back. */
+function useHighWater(jobId: string, fraction: number | null): number | null {
+  const mark = useRef<{ jobId: string; value: number }>({ jobId, value: 0 });
+  if (mark.current.jobId !== jobId) mark.current = { jobId, value: 0 };
+  if (fraction === null) return null;
+  mark.current.value = Math.max(mark.current.value, fraction);
+  return mark.current.value;
+}
+
 export function JobProgressView({
   job,
   estimate,
@@ -26,7 +36,7 @@ export function JobProgressView({
   estimate: number | null;
   label: string;
 }) {
-  const fraction = jobFraction(job, estimate);
+  const fraction = useHighWater(job.jobId, jobFraction(job, estimate));
   const finished = isJobFinished(job.status);
   // A finished job's report has the final count; a selected import counts nothing until it ends.
   const processed = Math.max(job.usersProcessed, job.report?.usersRead ?? 0);

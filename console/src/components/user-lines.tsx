@@ -242,7 +242,9 @@ export function UserLines({
                             {line.changes.map((change) => (
                               <tr key={change.attribute}>
                                 <th scope="row">{change.attribute}</th>
-                                <td class="before">{formatValue(change.before)}</td>
+                                <td class={formatValue(change.before) === '—' ? 'muted' : 'before'}>
+                                  {formatValue(change.before)}
+                                </td>
                                 <td class="after">{formatValue(change.after)}</td>
                               </tr>
                             ))}

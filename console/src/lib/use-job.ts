@@ -47,5 +47,6 @@ export function useJob(api: AdminApi, jobId: string | null): JobWatch {
       clearTimeout(timer);
     };
   }, [api, jobId]);
-  return watch;
+  // Until the effect has run for a new job, the state still holds the previous job: never show that.
+  return watch.job === null || watch.job.jobId === jobId ? watch : { job: null, error: null };
 }

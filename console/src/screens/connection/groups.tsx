@@ -263,7 +263,7 @@ function GroupSearch({
         {result.status === 'loading' ? 'Searching groups…' : `${countOf(groups.length, 'group')} found.`}
       </p>
       {groups.length > 0 && (
-        <div class="table-wrap table-scroll">
+        <div class="table-wrap table-scroll" tabIndex={0} role="region" aria-label="Entra groups found">
           <table class="table table-compact" aria-busy={result.status === 'loading'}>
             <caption class="visually-hidden">
               Entra groups{settled.trim() === '' ? '' : ` starting with ${settled.trim()}`}
@@ -303,7 +303,7 @@ function GroupSearch({
                         type="button"
                         class="button button-small"
                         disabled={mapped}
-                        aria-label={mapped ? `${name} is mapped` : `Map ${name}`}
+                        aria-label={mapped ? `Mapped: ${name}` : `Map ${name}`}
                         onClick={() => {
                           onMap(reference);
                         }}
@@ -314,7 +314,7 @@ function GroupSearch({
                         type="button"
                         class="button button-small"
                         disabled={scoped}
-                        aria-label={scoped ? `${name} is in scope` : `Add ${name} to scope`}
+                        aria-label={scoped ? `In scope: ${name}` : `Add to scope: ${name}`}
                         onClick={() => {
                           onScope(reference);
                         }}

@@ -5,6 +5,7 @@ import { useConnectionWork } from '../../app/work.js';
 import { ErrorAlert } from '../../components/error-alert.js';
 import { RadioGroup } from '../../components/fields.js';
 import { JobProgressView } from '../../components/job-progress.js';
+import { ProgressBar } from '../../components/progress-bar.js';
 import { ReportSummary } from '../../components/report-summary.js';
 import { countOf, formatNumber, joinWords } from '../../lib/format.js';
 import { isJobFinished, useJob } from '../../lib/use-job.js';
@@ -118,6 +119,13 @@ export function ImportTab({ connection }: TabProps) {
       </section>
       {pollError !== null && job === null && (
         <ErrorAlert error={pollError} title="The import's progress could not be read." />
+      )}
+      {work.importJobId !== null && job === null && pollError === null && (
+        <section class="card" aria-labelledby="import-progress-heading">
+          <h2 id="import-progress-heading">Import in progress</h2>
+          <ProgressBar label="Import progress" fraction={null} valueText="Starting" />
+          <p role="status">Starting the import…</p>
+        </section>
       )}
       {job !== null && (
         <section class="card" aria-labelledby="import-progress-heading">

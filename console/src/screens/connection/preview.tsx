@@ -6,6 +6,7 @@ import { useConnectionWork } from '../../app/work.js';
 import { ErrorAlert } from '../../components/error-alert.js';
 import { TextField } from '../../components/fields.js';
 import { JobProgressView } from '../../components/job-progress.js';
+import { ProgressBar } from '../../components/progress-bar.js';
 import { LicenseTable } from '../../components/license-table.js';
 import { UserLines } from '../../components/user-lines.js';
 import { countOf, formatDateTime, formatDuration, formatNumber } from '../../lib/format.js';
@@ -105,6 +106,13 @@ export function PreviewTab({ connection }: TabProps) {
       </section>
       {pollError !== null && job === null && (
         <ErrorAlert error={pollError} title="The preview's progress could not be read." />
+      )}
+      {work.previewJobId !== null && job === null && pollError === null && (
+        <section class="card" aria-labelledby="preview-progress-heading">
+          <h2 id="preview-progress-heading">Preview in progress</h2>
+          <ProgressBar label="Preview progress" fraction={null} valueText="Starting" />
+          <p role="status">Starting the preview…</p>
+        </section>
       )}
       {job !== null && running && (
         <section class="card" aria-labelledby="preview-progress-heading">

@@ -156,7 +156,7 @@ function HeldPanel({
         threshold allows, so it held them. Check that this is intended (not an emptied group or a filter
         typo), then approve.
       </p>
-      <div class="table-wrap table-scroll">
+      <div class="table-wrap table-scroll" tabIndex={0} role="region" aria-label="Held users">
         <table class="table table-compact">
           <caption class="visually-hidden">Held users</caption>
           <thead>
