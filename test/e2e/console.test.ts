@@ -213,7 +213,11 @@ describe.skipIf(!hasChromium)('the admin console in a browser', () => {
     await page.getByRole('button', { name: 'Run preview' }).click();
     await page.getByRole('heading', { name: 'Preview result' }).waitFor({ timeout: 90_000 });
     const filters = page.getByRole('group', { name: 'Filter by status' });
-    await filters.getByRole('button', { name: /^Conflict/ }).click();
+    // By keyboard: the status filters are buttons in the tab order, and say which one is on.
+    const conflictFilter = filters.getByRole('button', { name: /^Conflict/ });
+    await conflictFilter.focus();
+    await page.keyboard.press('Enter');
+    await expect(conflictFilter.getAttribute('aria-pressed')).resolves.toBe('true');
     const conflict = page.locator('tbody [data-status="conflict"]');
     await conflict.first().waitFor();
     expect(await conflict.count()).toBe(2);
@@ -322,6 +326,15 @@ describe.skipIf(!hasChromium)('the admin console in a browser', () => {
       new RegExp(`^Approve: delete \\d+ users in division ${DIVISION}$`),
     );
     await check('held');
+    // Escape cancels the confirmation and gives focus back to the button that opened it.
+    await approve.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Approve the held changes?' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    await expect(
+      approve.evaluate((element) => element === element.ownerDocument.activeElement),
+    ).resolves.toBe(true);
     await approve.click();
     const dialog = page.getByRole('dialog', { name: 'Approve the held changes?' });
     await dialog.waitFor();
