@@ -78,8 +78,8 @@ export function UnreachablePage({ authority }: { authority: string }) {
         <li>Come back to this tab and reload.</li>
       </ol>
       <p class="muted">
-        In Azure, this means the network or a proxy blocks {new URL(authority).host}; ask whoever runs your
-        network.
+        With a real Microsoft Entra tenant, it means the network or a proxy blocks {new URL(authority).host};
+        ask whoever runs your network.
       </p>
       <button
         type="button"

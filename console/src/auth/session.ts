@@ -36,6 +36,10 @@ export class Session {
     });
     await msal.initialize();
     const result = await msal.handleRedirectPromise();
+    // Back from signing out, the authority hands back a state the page has no use for.
+    if (new URLSearchParams(location.search).has('state')) {
+      history.replaceState(history.state, '', location.pathname + location.hash);
+    }
     if (result?.account) msal.setActiveAccount(result.account);
     else if (!msal.getActiveAccount()) {
       const [first] = msal.getAllAccounts();
