@@ -127,12 +127,16 @@ async function measure(
     tenant: await running.control.cpuSeconds(),
   });
   await running.control.resetRequests();
-  const child = spawnScenario({
-    ...spec,
-    env: running.env,
-    heapMb,
-    ...(values.profile === undefined ? {} : { profileDir: resolve(values.profile) }),
-  });
+  const child = spawnScenario(
+    {
+      ...spec,
+      env: running.env,
+      heapMb,
+      ...(values.profile === undefined ? {} : { profileDir: resolve(values.profile) }),
+    },
+    // Generous: a scenario that takes this long is stuck, and the suite must finish.
+    10 * 60_000 + shape.users * 3,
+  );
   let before = await cpuNow();
   if (whenReady) {
     try {
@@ -181,13 +185,64 @@ async function measure(
   return measured;
 }
 
-async function withEnvironment(shape: TenantShape, work: (env: RunningEnvironment) => Promise<void>) {
-  running = await startEnvironment(shape);
+const failures: string[] = [];
+
+/**
+ * Runs one step; a failure is reported and recorded, and the suite goes on with the next step (a
+ * stuck or failing scenario must not cost the others). Returns whether it succeeded.
+ */
+async function attempt(what: string, step: () => Promise<unknown>): Promise<boolean> {
   try {
-    await work(running);
-  } finally {
-    await running.stop();
-    running = undefined;
+    await step();
+    return true;
+  } catch (error) {
+    failures.push(`${what}: ${describe(error)}`);
+    progress(`FAILED ${what}: ${describe(error)}`);
+    return false;
+  }
+}
+
+async function withEnvironment(shape: TenantShape, work: (env: RunningEnvironment) => Promise<void>) {
+  const what = `environment of ${shape.users} users at ${shape.latencyMs} ms`;
+  await attempt(what, async () => {
+    running = await startEnvironment(shape);
+    try {
+      await work(running);
+    } finally {
+      await running.stop();
+      running = undefined;
+    }
+  });
+}
+
+/** Read, import and syncs, one after another on one tenant and Azurite. */
+async function scenarioSteps(env: RunningEnvironment, shape: TenantShape): Promise<void> {
+  const { users } = shape;
+  const at = `at ${users} users, ${shape.latencyMs} ms`;
+  if (wants('read')) {
+    await attempt(`Graph read ${at}`, async () => {
+      await measure(env, { kind: 'read', users }, { scenario: 'read', label: 'Graph read' }, shape);
+    });
+  }
+  if (!wants('import') && !wants('sync')) return;
+  // The sync scenarios start from this import, so it runs for them too.
+  const imported = await attempt(`Full import ${at}`, async () => {
+    await measure(env, { kind: 'import', users }, { scenario: 'import', label: 'Full import' }, shape);
+  });
+  if (!wants('sync') || !imported) return;
+  for (const [index, changes] of changeCounts.entries()) {
+    await attempt(`Sync of ${changes} changes ${at}`, async () => {
+      await measure(
+        env,
+        { kind: 'sync', users },
+        { scenario: 'sync', label: `Sync of ${changes} changes`, changes },
+        shape,
+        async () => {
+          const made = await env.control.randomChanges(changes, 1000 + index);
+          progress(`  ${made} random changes made in the tenant`);
+        },
+      );
+    });
   }
 }
 
@@ -197,40 +252,22 @@ async function runAll(): Promise<void> {
       const shape: TenantShape = { users, groups, latencyMs };
       if (latencies.includes(latencyMs) && (wants('read') || wants('import') || wants('sync'))) {
         await withEnvironment(shape, async (env) => {
-          if (wants('read'))
-            await measure(env, { kind: 'read', users }, { scenario: 'read', label: 'Graph read' }, shape);
-          if (!wants('import') && !wants('sync')) return;
-          // The sync scenarios start from this import, so it runs for them too.
-          await measure(env, { kind: 'import', users }, { scenario: 'import', label: 'Full import' }, shape);
-          if (!wants('sync')) return;
-          for (const [index, changes] of changeCounts.entries()) {
-            await measure(
-              env,
-              { kind: 'sync', users },
-              { scenario: 'sync', label: `Sync of ${changes} changes`, changes },
-              shape,
-              async () => {
-                const made = await env.control.randomChanges(changes, 1000 + index);
-                progress(`  ${made} random changes made in the tenant`);
-              },
-            );
-          }
+          await scenarioSteps(env, shape);
         });
       }
       if (wants('queue') && queueLatencies.includes(latencyMs)) {
         for (const workers of workerCounts) {
           // A fresh tenant and Azurite for each: every queue import starts from the same empty store.
           await withEnvironment(shape, async (env) => {
-            await measure(
-              env,
-              { kind: 'queue', users, workers },
-              {
-                scenario: 'queue',
-                label: `Queue import, ${workers} worker${workers === 1 ? '' : 's'}`,
-                workers,
-              },
-              shape,
-            );
+            const label = `Queue import, ${workers} worker${workers === 1 ? '' : 's'}`;
+            await attempt(`${label} at ${users} users, ${latencyMs} ms`, async () => {
+              await measure(
+                env,
+                { kind: 'queue', users, workers },
+                { scenario: 'queue', label, workers },
+                shape,
+              );
+            });
           });
         }
       }
@@ -238,13 +275,7 @@ async function runAll(): Promise<void> {
   }
 }
 
-let failure: unknown;
-try {
-  await runAll();
-} catch (error) {
-  failure = error;
-  progress(`stopped: ${describe(error)}`);
-}
+await runAll();
 
 const targets = checkTargets(records);
 const out = resolve(ROOT, values.out);
@@ -267,7 +298,7 @@ await writeFile(
       },
       results: records,
       targets,
-      ...(failure === undefined ? {} : { failure: describe(failure) }),
+      failures,
     },
     null,
     2,
@@ -278,4 +309,7 @@ process.stdout.write(
   `\nMachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}; load ${loadBefore.join(' ')} -> ${loadAverage().join(' ')}\n\n`,
 );
 process.stdout.write(`${resultsTable(records)}\n\n${targetsTable(targets)}\n\nWritten to ${out}\n`);
-if (failure !== undefined) process.exitCode = 1;
+if (failures.length > 0) {
+  process.stdout.write(`\nFailed:\n${failures.map((failure) => `- ${failure}`).join('\n')}\n`);
+  process.exitCode = 1;
+}

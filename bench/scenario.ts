@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
-import { printResult, scenarioSpecSchema } from './support/child.js';
+import { printResult, scenarioSpecSchema, watchParent } from './support/child.js';
 import { SimulatorControl } from './support/environment.js';
 import { importScenario, syncScenario } from './scenarios/engine-runs.js';
 import type { Measured } from './scenarios/measured.js';
@@ -13,6 +13,7 @@ import { queueScenario, queueWorker } from './scenarios/queue.js';
 import { readScenario } from './scenarios/read.js';
 
 const spec = scenarioSpecSchema.parse(JSON.parse(process.env.BENCH_SPEC ?? 'null'));
+watchParent();
 
 async function groupIds(): Promise<string[]> {
   const control = await SimulatorControl.of(spec.env);

@@ -15,6 +15,8 @@ import type { Measured } from './measured.js';
  */
 const QUEUE = 'bench-import';
 const TERMINAL: readonly JobStatus[] = ['succeeded', 'deletions_held', 'failed'];
+/** The orchestrator stops the coordinator sooner; its workers then go with it. */
+const WORKER_TIMEOUT_MS = 2 * 60 * 60_000;
 
 function queues(env: BenchEnvironment): { queue: QueueClient; poison: QueueClient } {
   return {
@@ -33,7 +35,9 @@ export async function queueScenario(spec: ScenarioSpec, groupIds: readonly strin
   await queue.createIfNotExists();
   const jobs = service.importJobs(new StorageWorkQueue(queue));
 
-  const children = Array.from({ length: workers }, () => spawnScenario({ ...spec, kind: 'queue-worker' }));
+  const children = Array.from({ length: workers }, () =>
+    spawnScenario({ ...spec, kind: 'queue-worker' }, WORKER_TIMEOUT_MS),
+  );
   try {
     await Promise.all(
       children.map(async (child) => {
@@ -96,7 +100,7 @@ export async function queueWorker(env: BenchEnvironment): Promise<Measured> {
       maxDequeueCount: 5,
       // Long enough that no page is delivered twice while it is being handled.
       visibilityTimeoutSeconds: 300,
-      timeoutMs: 60 * 60_000,
+      timeoutMs: WORKER_TIMEOUT_MS,
       // The host's polling backs off on an empty queue; so do these, so that idle workers do not load
       // Azurite with polls while one of them reads Graph.
       idlePoll: { minMs: 50, maxMs: 800 },

@@ -48,7 +48,8 @@ export interface ScenarioChild {
   kill(): void;
 }
 
-export function spawnScenario(spec: ScenarioSpec): ScenarioChild {
+/** Starts a scenario process; it is killed when it runs longer than `timeoutMs`. */
+export function spawnScenario(spec: ScenarioSpec, timeoutMs: number): ScenarioChild {
   const heap = spec.heapMb > 0 ? [`--max-old-space-size=${spec.heapMb}`] : [];
   const child = spawn(process.execPath, [...heap, '--import', 'tsx', ENTRY], {
     cwd: ROOT,
@@ -56,6 +57,7 @@ export function spawnScenario(spec: ScenarioSpec): ScenarioChild {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let resultLine: string | undefined;
+  let timedOut = false;
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((done) => {
     markReady = done;
@@ -67,14 +69,23 @@ export function spawnScenario(spec: ScenarioSpec): ScenarioChild {
     // Anything else the child prints goes to stderr, so that stdout keeps only the table.
     else process.stderr.write(`${line}\n`);
   });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
   const result = new Promise<ChildResult>((done, fail) => {
     child.once('error', fail);
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': the result line may still be in the pipe when the process exits.
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
       if (code === 0 && resultLine !== undefined) {
         done(childResultSchema.parse(JSON.parse(resultLine)));
         return;
       }
-      fail(new Error(`The ${spec.kind} scenario process ended (${String(code ?? signal)}) without a result`));
+      const how = timedOut
+        ? `was stopped after ${Math.round(timeoutMs / 1000)} s`
+        : `ended (${String(code ?? signal)})`;
+      fail(new Error(`The ${spec.kind} scenario process ${how} without a result`));
     });
   });
   // A child that fails before it is ready must not leave a waiter hanging.
@@ -91,15 +102,36 @@ export function spawnScenario(spec: ScenarioSpec): ScenarioChild {
   };
 }
 
-/** For the child: says it is ready and reads its one input line. */
-export async function readInputLine(): Promise<string> {
-  process.stdout.write(`${READY}\n`);
+const parentLines: string[] = [];
+const lineWaiters: ((line: string) => void)[] = [];
+let watching = false;
+
+/**
+ * For the child: reads the parent's lines on stdin, and ends the process when the parent is gone (its
+ * end of the pipe closes), so that no scenario or queue worker outlives the suite.
+ */
+export function watchParent(): void {
+  if (watching) return;
+  watching = true;
   const lines = createInterface({ input: process.stdin });
-  for await (const line of lines) {
-    lines.close();
-    return line;
-  }
-  throw new Error('stdin closed before the input line');
+  lines.on('line', (line) => {
+    const waiter = lineWaiters.shift();
+    if (waiter) waiter(line);
+    else parentLines.push(line);
+  });
+  lines.on('close', () => {
+    process.stderr.write('[bench] the parent process is gone; stopping\n');
+    process.exit(1);
+  });
+}
+
+/** For the child: says it is ready and waits for its one input line. */
+export async function readInputLine(): Promise<string> {
+  watchParent();
+  process.stdout.write(`${READY}\n`);
+  const queued = parentLines.shift();
+  if (queued !== undefined) return queued;
+  return await new Promise((resolve) => lineWaiters.push(resolve));
 }
 
 /** For the child: prints its result line. */

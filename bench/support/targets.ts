@@ -53,9 +53,10 @@ function readTargets(records: readonly ScenarioRecord[]): TargetCheck[] {
 }
 
 function importTarget(records: readonly ScenarioRecord[]): TargetCheck {
-  const target = `Full import end to end: at least ${IMPORT_MIN_USERS_PER_SECOND} users per second`;
-  const imports = find(records, { scenario: 'import' });
-  if (imports.length === 0) return notMeasured(target, 'import');
+  const target = `Full import end to end of 100,000 users or more: at least ${IMPORT_MIN_USERS_PER_SECOND} users per second`;
+  // A small tenant's import is mostly the fixed cost of any import (partition scans, groups, cursors).
+  const imports = find(records, { scenario: 'import' }).filter((record) => record.users >= 100_000);
+  if (imports.length === 0) return notMeasured(target, 'import of 100,000 users or more');
   const slowest = imports.reduce((a, b) => ((a.usersPerSecond ?? 0) <= (b.usersPerSecond ?? 0) ? a : b));
   return {
     target,
