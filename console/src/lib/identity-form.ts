@@ -1,4 +1,4 @@
-import { CLOUD_NAMES, type CloudName } from '../../../shared/graph/clouds.js';
+import type { CloudName } from '../../../shared/graph/clouds.js';
 import type { ConnectionConfigDocument } from '../api/types.js';
 
 /**
@@ -95,8 +95,4 @@ export function applyIdentity(
     [form.credential]: reference,
     division: form.division.trim(),
   };
-}
-
-export function isCloudName(value: string): value is CloudName {
-  return (CLOUD_NAMES as readonly string[]).includes(value);
 }

@@ -236,9 +236,10 @@ function GroupSearch({
     async () => await api.listGroups(connectionId, settled, SEARCH_TOP),
     [connectionId, settled],
   );
+  // Names of groups found are remembered, so mappings by id can show them; onFound is left out of the
+  // dependencies on purpose, since only a new result has names to remember.
   useEffect(() => {
     if (result.status === 'ready') onFound(result.data);
-    // onFound only merges names; a new result is what matters.
   }, [result.status, result.data]);
   const groups = result.data ?? [];
   return (
