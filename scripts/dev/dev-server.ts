@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { InvocationContext, type Timer } from '@azure/functions';
+import functions, { type InvocationContext, type Timer } from '@azure/functions';
 import type { ViteDevServer } from 'vite';
 import { buildAppContext, useAppContext, type AppContext } from '../../functions/app-context.js';
 import { functionDefinitions } from '../../functions/registry.js';
@@ -48,6 +48,9 @@ export interface DevServer {
   readonly secretVariable: string;
   close(): Promise<void>;
 }
+
+// CommonJS: under Node's ESM loader its classes come on the default export only.
+const { InvocationContext: Invocation } = functions;
 
 export const DEV_SECRET_VARIABLE = 'DEV_CLIENT_SECRET';
 /** The application permissions EntraSync's registration asks for (infra/app/app-registration.bicep). */
@@ -243,7 +246,7 @@ function invocation(
   log: (line: string) => void,
   triggerMetadata: Record<string, unknown> = {},
 ): InvocationContext {
-  return new InvocationContext({
+  return new Invocation({
     functionName: name,
     invocationId: crypto.randomUUID(),
     triggerMetadata,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import functions, { type HttpResponseInit } from '@azure/functions';
 import type { FunctionDefinition } from '../../functions/registry.js';
 
 /**
@@ -8,6 +8,9 @@ import type { FunctionDefinition } from '../../functions/registry.js';
  * the host's router does), turned into an HttpRequest, handed to the registered handler, and its
  * HttpResponseInit written back. No business logic here, only the translation.
  */
+
+// @azure/functions is CommonJS: Node's ESM loader (tsx, node) offers its classes on the default export only.
+const { HttpRequest, InvocationContext } = functions;
 
 type HttpDefinition = Extract<FunctionDefinition, { trigger: 'http' }>;
 
