@@ -78,15 +78,30 @@ export async function applyRemovals(
   let skipped = 0;
   let unlinked = 0;
   const now = new Date().toISOString();
-  await forEachBounded(removals, 16, async (removal) => {
-    const done = await applyOne(stores, removal, runId, now);
-    if (!done) {
-      skipped += 1;
-      return;
-    }
-    applied += 1;
-    if (removal.action !== 'SUSPEND') unlinked += 1;
-  });
+  // Freed seats are given back once per pool, not once per user: sixteen writers on one pool entity
+  // would spend their ETag retries on each other. Given back however the loop ends, so that a failure
+  // half-way does not keep the seats of the users already deleted.
+  const freed = new Map<string, { division: string; license: string; count: number }>();
+  const freeSeat = (division: string, license: string): void => {
+    const key = `${division}\u0000${license}`;
+    const entry = freed.get(key) ?? { division, license, count: 0 };
+    entry.count += 1;
+    freed.set(key, entry);
+  };
+  try {
+    await forEachBounded(removals, 16, async (removal) => {
+      const done = await applyOne(stores, removal, runId, now, freeSeat);
+      if (!done) {
+        skipped += 1;
+        return;
+      }
+      applied += 1;
+      if (removal.action !== 'SUSPEND') unlinked += 1;
+    });
+  } finally {
+    for (const { division, license, count } of freed.values())
+      await stores.licenses.giveBack(division, license, count);
+  }
   return { applied, skipped, unlinked };
 }
 
@@ -109,6 +124,7 @@ async function applyOne(
   removal: QueuedRemoval,
   runId: string,
   now: string,
+  freeSeat: (division: string, license: string) => void,
 ): Promise<boolean> {
   const base = removal.source ?? removal.user;
   const etag = removal.user.etag;
@@ -144,8 +160,7 @@ async function applyOne(
         lastRunId: runId,
       };
       if (!(await replaceIfUnchanged(stores.usersTable, deleted, etag))) return false;
-      if (removal.user.license !== '')
-        await stores.licenses.giveBack(removal.user.division, removal.user.license, 1);
+      if (removal.user.license !== '') freeSeat(removal.user.division, removal.user.license);
       if (removal.user.mailKey !== '') {
         await stores.claims.release(removal.user.mailKey, {
           connectionId: removal.user.connectionId,

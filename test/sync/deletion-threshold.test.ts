@@ -65,3 +65,30 @@ describe('deletion threshold', () => {
     expect(await statusOf(id)).toBe('deleted');
   });
 });
+
+describe('approving many deletions of licensed users', () => {
+  it('gives every seat back to the pool, without the writers contending on it', async () => {
+    const own = await startSyncFixture({ users: 300, groups: 3, seed: 33 });
+    try {
+      await own.service.applyConnection(
+        own.connection({ licenses: { seats: { standard: 1000 }, default: 'standard' } }),
+      );
+      await own.service.import('contoso');
+      const pool = async (): Promise<number | undefined> =>
+        (await own.service.stores.licenses.list('north')).find((entry) => entry.license === 'standard')?.used;
+      const ids = [...(await own.service.stores.users.loadIndex('contoso')).keys()].sort();
+      const before = await pool();
+      expect(before).toBe(ids.length);
+
+      const doomed = ids.slice(0, 150);
+      for (const id of doomed) own.tenant.hardDeleteUser(id);
+      const held = await own.service.sync('contoso');
+      expect(held.status).toBe('deletions_held');
+      const approved = await own.service.approve(held.runId);
+      expect(approved.approval).toMatchObject({ applied: doomed.length, skipped: 0 });
+      expect(await pool()).toBe(ids.length - doomed.length);
+    } finally {
+      await own.close();
+    }
+  });
+});
