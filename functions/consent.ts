@@ -1,5 +1,6 @@
 import type { HttpHandler } from '@azure/functions';
 import { CONSENT_PAGE_HEADERS, renderConsentPage } from '../shared/consent/consent-service.js';
+import { CONSENT_STATE_LIFETIME_MS } from '../shared/consent/state.js';
 import { appContext } from './app-context.js';
 import { adminRoute } from './http/admin-route.js';
 import { errorResponse, json } from './http/responses.js';
@@ -12,7 +13,10 @@ import { errorResponse, json } from './http/responses.js';
 export const startConsent = adminRoute(async (request, app) => {
   const url = await app.consent.startUrl(request.params.id ?? '');
   if ((request.headers.get('accept') ?? '').includes('application/json')) {
-    return json(200, { consentUrl: url });
+    return json(200, {
+      consentUrl: url,
+      expiresAt: new Date(Date.now() + CONSENT_STATE_LIFETIME_MS).toISOString(),
+    });
   }
   return { status: 302, headers: { location: url, 'cache-control': 'no-store' } };
 });

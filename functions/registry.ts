@@ -4,7 +4,16 @@ import { consentCallback, startConsent } from './consent.js';
 import { getConnection, listConnections, patchConnection, putConnection } from './connections.js';
 import { consoleConfig, consoleFiles } from './console.js';
 import { jobUsers, startPreview } from './previews.js';
-import { approveRun, heldRemovals, jobStatus, listRuns, preview, runUsers, startImport } from './runs.js';
+import {
+  approveRun,
+  getRun,
+  heldRemovals,
+  jobStatus,
+  listRuns,
+  preview,
+  runUsers,
+  startImport,
+} from './runs.js';
 import { listGroups, listUsers } from './users.js';
 
 /**
@@ -160,6 +169,14 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
     methods: ['GET'],
     authLevel: admin,
     handler: listRuns,
+  },
+  {
+    name: 'runGet',
+    trigger: 'http',
+    route: 'runs/{runId}',
+    methods: ['GET'],
+    authLevel: admin,
+    handler: getRun,
   },
   {
     name: 'runUsers',

@@ -75,3 +75,8 @@ export const runUsers = adminRoute(async (request, app) => {
 export const heldRemovals = adminRoute(async (request, app) => {
   return json(200, await app.service.heldRemovals(request.params.runId ?? ''));
 });
+
+/** One run's report, by its id alone. */
+export const getRun = adminRoute(async (request, app) => {
+  return json(200, await app.service.run(request.params.runId ?? ''));
+});

@@ -306,6 +306,11 @@ export class SyncService {
     yield* this.stores.runs.readLog(runId);
   }
 
+  /** A run's report by its id (ids are unique across connections). */
+  async run(runId: string): Promise<RunReport> {
+    return await this.#run(runId);
+  }
+
   /** A page of a run's per-user lines, by status and search. */
   async runOutcomes(runId: string, query: OutcomeQuery): Promise<OutcomePage> {
     await this.#run(runId);

@@ -141,6 +141,9 @@ describe('the admin API as the console uses it', () => {
     });
     expect(started.status).toBe(200);
     const consentUrl = String(started.json.consentUrl);
+    const expiresIn = Date.parse(String(started.json.expiresAt)) - Date.now();
+    expect(expiresIn).toBeGreaterThan(9 * 60_000);
+    expect(expiresIn).toBeLessThanOrEqual(10 * 60_000);
     expect(consentUrl).toContain('/adminconsent?');
     // The tenant's administrator accepts; Entra sends the browser back to the callback.
     const dispatcher = new Agent({ connect: { ca: dev.sim.ca } });
@@ -219,6 +222,11 @@ describe('the admin API as the console uses it', () => {
       new Set(linked.slice(0, 25).map((user) => user.sourceId)),
     );
 
+    expect((await api('GET', `runs/${heldRun}`)).json).toMatchObject({
+      runId: heldRun,
+      status: 'deletions_held',
+    });
+    expect((await api('GET', 'runs/no-such-run')).status).toBe(404);
     const approved = await api('POST', `runs/${heldRun}/approve`);
     expect(approved.status).toBe(200);
     expect(approved.json.approval).toMatchObject({ applied: 25, skipped: 0 });

@@ -50,6 +50,7 @@ describe('function registrations', () => {
       jobStatus: 'GET jobs/{jobId}',
       usersList: 'GET connections/{id}/users',
       runsList: 'GET connections/{id}/runs',
+      runGet: 'GET runs/{runId}',
       runUsers: 'GET runs/{runId}/users',
       runHeld: 'GET runs/{runId}/held',
       runApprove: 'POST runs/{runId}/approve',
