@@ -46,10 +46,10 @@ async function ensureConsoleBuilt(): Promise<void> {
 async function check(name: string): Promise<void> {
   await page.waitForLoadState('networkidle');
   shot += 1;
-  await page.screenshot({
-    path: join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`),
-    fullPage: true,
-  });
+  const file = join(SHOTS, `${String(shot).padStart(2, '0')}-${name}`);
+  await page.screenshot({ path: `${file}.png`, fullPage: true });
+  // What a person sees first: the README shows two of these (docs/images/).
+  await page.screenshot({ path: `${file}.viewport.png` });
   expect(await axeViolations(page), `accessibility of ${name}`).toEqual([]);
 }
 
