@@ -45,6 +45,7 @@ export function adminApi(client: ApiClient) {
       await client.get<UserLinesPage>(`jobs/${encodeURIComponent(jobId)}/users`, lines(query)),
     listRuns: async (id: string, top = 50) =>
       (await client.get<{ runs: RunReport[] }>(`${connection(id)}/runs`, { top })).runs,
+    getRun: async (runId: string) => await client.get<RunReport>(`runs/${encodeURIComponent(runId)}`),
     runUsers: async (runId: string, query: UserLinesQuery) =>
       await client.get<UserLinesPage>(`runs/${encodeURIComponent(runId)}/users`, lines(query)),
     heldRemovals: async (runId: string) =>

@@ -13,9 +13,6 @@ import { countOf, formatDateTime } from '../../lib/format.js';
 import { useAsync } from '../../lib/use-async.js';
 import type { TabProps } from './connection-screen.js';
 
-/** The API lists at most this many runs, which is also how far back a run can be opened from here. */
-const RUNS_SEARCHED = 200;
-
 const HELD_STATUS: Readonly<Record<HeldAction, 'suspend' | 'delete' | 'unlink'>> = {
   SUSPEND: 'suspend',
   DELETE: 'delete',
@@ -25,10 +22,7 @@ const HELD_STATUS: Readonly<Record<HeldAction, 'suspend' | 'delete' | 'unlink'>>
 /** One run: its report, held deletions to approve, and every user's line. */
 export function RunDetail({ connection, runId }: TabProps & { runId: string }) {
   const api = useApi();
-  const loaded = useAsync(
-    async () => (await api.listRuns(connection.id, RUNS_SEARCHED)).find((run) => run.runId === runId) ?? null,
-    [connection.id, runId],
-  );
+  const loaded = useAsync(async () => await api.getRun(runId), [connection.id, runId]);
   // The approval's answer is the run's new report; it wins over the one loaded.
   const [approved, setApproved] = useState<RunReport | null>(null);
   const [approveError, setApproveError] = useState<unknown>(null);
@@ -57,7 +51,7 @@ export function RunDetail({ connection, runId }: TabProps & { runId: string }) {
     return (
       <>
         {back}
-        <p>This run is not among the latest {RUNS_SEARCHED} runs of the connection.</p>
+        <p>There is no run {runId}.</p>
       </>
     );
   }
