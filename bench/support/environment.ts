@@ -113,7 +113,11 @@ export interface RunningEnvironment {
 export async function startEnvironment(shape: TenantShape): Promise<RunningEnvironment> {
   // Started side by side: the simulator generates its groups while Azurite boots.
   const [azuriteStart, simulatorStart] = await Promise.allSettled([
-    startAzurite({ startTimeoutMs: 60_000 }),
+    // Azurite keeps every entity in its heap: a million-user import grows it to about 5 GB.
+    startAzurite({
+      startTimeoutMs: 60_000,
+      maxOldSpaceMb: Math.max(4096, Math.ceil(shape.users / 1000) * 8),
+    }),
     startSimulatorProcess([
       '--users',
       String(shape.users),

@@ -19,6 +19,7 @@ const MEMORY_MAX_RATIO = 1.5;
 const QUEUE_MIN_SPEEDUP = 1.6;
 
 const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
+const int = (value: number): string => new Intl.NumberFormat('en-US').format(Math.round(value));
 
 function find(
   records: readonly ScenarioRecord[],
@@ -53,14 +54,14 @@ function readTargets(records: readonly ScenarioRecord[]): TargetCheck[] {
 }
 
 function importTarget(records: readonly ScenarioRecord[]): TargetCheck {
-  const target = `Full import end to end of 100,000 users or more: at least ${IMPORT_MIN_USERS_PER_SECOND} users per second`;
+  const target = `Full import end to end of 100,000 users or more: at least ${int(IMPORT_MIN_USERS_PER_SECOND)} users per second`;
   // A small tenant's import is mostly the fixed cost of any import (partition scans, groups, cursors).
   const imports = find(records, { scenario: 'import' }).filter((record) => record.users >= 100_000);
   if (imports.length === 0) return notMeasured(target, 'import of 100,000 users or more');
   const slowest = imports.reduce((a, b) => ((a.usersPerSecond ?? 0) <= (b.usersPerSecond ?? 0) ? a : b));
   return {
     target,
-    measured: `slowest ${slowest.usersPerSecond ?? 0} users/s (${slowest.users} users, ${slowest.latencyMs} ms)`,
+    measured: `slowest ${int(slowest.usersPerSecond ?? 0)} users/s (${int(slowest.users)} users, ${slowest.latencyMs} ms)`,
     met: (slowest.usersPerSecond ?? 0) >= IMPORT_MIN_USERS_PER_SECOND,
   };
 }
@@ -106,7 +107,7 @@ function syncTargets(records: readonly ScenarioRecord[]): TargetCheck[] {
     measured: pairs
       .map(
         ({ small, large }) =>
-          `${large.changes ?? 0} changes at ${large.latencyMs} ms: Graph ${small.graph.requests} -> ${large.graph.requests}, storage ${small.storageTransactions ?? 0} -> ${large.storageTransactions ?? 0} (${small.users} -> ${large.users} users)`,
+          `${int(large.changes ?? 0)} changes at ${large.latencyMs} ms: Graph ${small.graph.requests} -> ${large.graph.requests}, storage ${int(small.storageTransactions ?? 0)} -> ${int(large.storageTransactions ?? 0)} (${int(small.users)} -> ${int(large.users)} users)`,
       )
       .join('; '),
     met: pairs.every(
@@ -143,7 +144,7 @@ function queueTargets(records: readonly ScenarioRecord[]): TargetCheck[] {
     if (!two) continue;
     const speedup = one.seconds / two.seconds;
     checks.push({
-      target: `Queue import of ${one.users} users at ${one.latencyMs} ms: 2 workers at least ${QUEUE_MIN_SPEEDUP} times as fast as 1`,
+      target: `Queue import of ${int(one.users)} users at ${one.latencyMs} ms: 2 workers at least ${QUEUE_MIN_SPEEDUP} times as fast as 1`,
       measured: `${round(one.seconds, 1)} s -> ${round(two.seconds, 1)} s (${round(speedup)}x)`,
       met: speedup >= QUEUE_MIN_SPEEDUP,
     });

@@ -49,12 +49,23 @@ async function waitForPort(url: string, child: ChildProcess, deadline: number): 
  * Starts Azurite in memory on free loopback ports, in its own process so that its memory never counts
  * against ours. --disableTelemetry keeps it off the internet (and quick to stop).
  */
-export async function startAzurite(options: { startTimeoutMs?: number } = {}): Promise<AzuriteInstance> {
+export async function startAzurite(
+  options: {
+    startTimeoutMs?: number;
+    /**
+     * Azurite's old-space cap in MB. In memory it holds every entity in its heap: a million-user import
+     * outgrows V8's default and Azurite dies.
+     */
+    maxOldSpaceMb?: number;
+  } = {},
+): Promise<AzuriteInstance> {
   const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
   const entry = createRequire(import.meta.url).resolve('azurite/dist/src/azurite.js');
+  const heap = options.maxOldSpaceMb === undefined ? [] : [`--max-old-space-size=${options.maxOldSpaceMb}`];
   const child = spawn(
     process.execPath,
     [
+      ...heap,
       entry,
       '--inMemoryPersistence',
       '--silent',
