@@ -165,11 +165,7 @@ export class SyncService {
    * is still as the run saw it; users that changed since are left alone and counted as skipped.
    */
   async approve(runId: string): Promise<RunReport> {
-    const report = await this.stores.runs.find(runId);
-    if (!report)
-      throw new NotFoundError(`There is no run ${runId}.`, {
-        nextStep: 'Check the id with `entra-sync runs`.',
-      });
+    const report = await this.#run(runId);
     if (report.status === 'superseded') {
       throw new BadRequestError(
         `Run ${runId} was superseded by run ${report.supersededBy ?? '?'}, which carried its held deletions.`,

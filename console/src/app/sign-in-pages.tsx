@@ -81,15 +81,7 @@ export function UnreachablePage({ authority }: { authority: string }) {
         With a real Microsoft Entra tenant, it means the network or a proxy blocks {new URL(authority).host};
         ask whoever runs your network.
       </p>
-      <button
-        type="button"
-        class="button button-primary"
-        onClick={() => {
-          location.reload();
-        }}
-      >
-        Reload
-      </button>
+      <ReloadButton />
     </AccessPage>
   );
 }
@@ -121,15 +113,21 @@ export function StartupFailedPage({ message }: { message: string }) {
         <p class="pre-line">{message}</p>
       </div>
       <p>Reload the page to try again. If it keeps failing, the Function app's log says more.</p>
-      <button
-        type="button"
-        class="button button-primary"
-        onClick={() => {
-          location.reload();
-        }}
-      >
-        Reload
-      </button>
+      <ReloadButton />
     </AccessPage>
+  );
+}
+
+function ReloadButton() {
+  return (
+    <button
+      type="button"
+      class="button button-primary"
+      onClick={() => {
+        location.reload();
+      }}
+    >
+      Reload
+    </button>
   );
 }

@@ -1,5 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { FieldIssue } from '../../api/errors.js';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../../api/errors.js';
 import type { EntraGroup } from '../../api/types.js';
 import { useApi } from '../../app/services.js';
@@ -9,7 +8,8 @@ import { CheckboxField, TextField } from '../../components/fields.js';
 import { IssueSummary } from '../../components/issue-summary.js';
 import { countOf } from '../../lib/format.js';
 import { useAsync, useDebounced } from '../../lib/use-async.js';
-import { errorAt, fieldErrors, validateDocument, type FieldErrors } from '../../lib/validation.js';
+import { errorAt, fieldErrors, type FieldErrors } from '../../lib/validation.js';
+import { useDocumentSave } from '../../lib/use-document-save.js';
 import type { TabProps } from './connection-screen.js';
 import { FilterEditor } from './filter-editor.js';
 import {
@@ -29,15 +29,12 @@ const SEARCH_TOP = 100;
  * scope groups and filters say who is imported at all. Saved as one PUT of the connection document.
  */
 export function GroupsTab({ connection, onSaved }: TabProps) {
-  const api = useApi();
   const [form, setForm] = useState<GroupsForm>(() => groupsFormFrom(connection.document));
-  const [submitted, setSubmitted] = useState(false);
-  const [serverIssues, setServerIssues] = useState<readonly FieldIssue[]>([]);
-  const [saving, setSaving] = useState(false);
-  const [saveError, setSaveError] = useState<unknown>(null);
-  const [saved, setSaved] = useState(false);
+  const { summary, saving, saved, saveError, issuesOf, edited, discarded, save } = useDocumentSave(
+    connection.id,
+    onSaved,
+  );
   const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
-  const summary = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     setForm(groupsFormFrom(connection.document));
@@ -50,13 +47,12 @@ export function GroupsTab({ connection, onSaved }: TabProps) {
       JSON.stringify(applyGroupsForm(connection.document, groupsFormFrom(connection.document))),
     [document, connection.document],
   );
-  const issues = submitted ? [...validateDocument(document), ...serverIssues] : [];
+  const issues = issuesOf(document);
   const errors = fieldErrors(issues);
 
   const change = (update: (current: GroupsForm) => GroupsForm): void => {
     setForm(update);
-    setServerIssues([]);
-    setSaved(false);
+    edited();
   };
 
   const nameOf = (group: GroupRef): string =>
@@ -70,38 +66,12 @@ export function GroupsTab({ connection, onSaved }: TabProps) {
     });
   };
 
-  const save = async (): Promise<void> => {
-    setSubmitted(true);
-    setSaveError(null);
-    setSaved(false);
-    if (validateDocument(document).length > 0) {
-      summary.current?.focus();
-      return;
-    }
-    setSaving(true);
-    try {
-      const view = await api.putConnection(connection.id, document);
-      setSubmitted(false);
-      setSaved(true);
-      onSaved(view);
-    } catch (error) {
-      if (error instanceof ApiError && error.issues.length > 0) {
-        setServerIssues(error.issues);
-        summary.current?.focus();
-      } else {
-        setSaveError(error);
-      }
-    } finally {
-      setSaving(false);
-    }
-  };
-
   return (
     <form
       noValidate
       onSubmit={(event) => {
         event.preventDefault();
-        void save();
+        void save(document);
       }}
     >
       <div ref={summary} tabIndex={-1}>
@@ -201,8 +171,7 @@ export function GroupsTab({ connection, onSaved }: TabProps) {
           disabled={saving || !dirty}
           onClick={() => {
             setForm(groupsFormFrom(connection.document));
-            setSubmitted(false);
-            setServerIssues([]);
+            discarded();
           }}
         >
           Discard changes

@@ -1,15 +1,14 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ALLOWED_ACTIONS, CONFIGURABLE_SITUATIONS } from '../../../../shared/engine/policy.js';
 import { DEFAULT_DELETION_THRESHOLD } from '../../../../shared/engine/threshold.js';
-import { ApiError, type FieldIssue } from '../../api/errors.js';
-import { useApi } from '../../app/services.js';
 import { ErrorAlert } from '../../components/error-alert.js';
 import { RadioGroup, TextField } from '../../components/fields.js';
 import { IdentityFields } from '../../components/identity-fields.js';
 import { IssueSummary } from '../../components/issue-summary.js';
 import { applyIdentity, identityFromDocument, type IdentityForm } from '../../lib/identity-form.js';
 import { upcomingCronTimes } from '../../lib/next-sync.js';
-import { errorAt, fieldErrors, validateDocument } from '../../lib/validation.js';
+import { useDocumentSave } from '../../lib/use-document-save.js';
+import { errorAt, fieldErrors } from '../../lib/validation.js';
 import { actionLabel, situationLabel } from '../../lib/vocabulary.js';
 import type { TabProps } from './connection-screen.js';
 import {
@@ -23,18 +22,15 @@ const utc = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle:
 
 /** When the connection syncs, when a run is held, what each situation does, and its identity. */
 export function SettingsTab({ connection, onSaved }: TabProps) {
-  const api = useApi();
   const fresh = (): { settings: SettingsForm; identity: IdentityForm } => ({
     settings: settingsFormFrom(connection.document),
     identity: identityFromDocument(connection.document),
   });
   const [form, setForm] = useState(fresh);
-  const [submitted, setSubmitted] = useState(false);
-  const [serverIssues, setServerIssues] = useState<readonly FieldIssue[]>([]);
-  const [saving, setSaving] = useState(false);
-  const [saved, setSaved] = useState(false);
-  const [saveError, setSaveError] = useState<unknown>(null);
-  const summary = useRef<HTMLDivElement>(null);
+  const { summary, saving, saved, saveError, issuesOf, edited, discarded, save } = useDocumentSave(
+    connection.id,
+    onSaved,
+  );
 
   useEffect(() => {
     setForm(fresh());
@@ -51,40 +47,13 @@ export function SettingsTab({ connection, onSaved }: TabProps) {
     );
   }, [connection.document]);
   const dirty = JSON.stringify(document) !== baseline;
-  const issues = submitted ? [...validateDocument(document), ...serverIssues] : [];
+  const issues = issuesOf(document);
   const errors = fieldErrors(issues);
   const settings = form.settings;
 
   const setSettings = (change: Partial<SettingsForm>): void => {
     setForm((current) => ({ ...current, settings: { ...current.settings, ...change } }));
-    setServerIssues([]);
-    setSaved(false);
-  };
-
-  const save = async (): Promise<void> => {
-    setSubmitted(true);
-    setSaved(false);
-    setSaveError(null);
-    if (validateDocument(document).length > 0) {
-      summary.current?.focus();
-      return;
-    }
-    setSaving(true);
-    try {
-      const view = await api.putConnection(connection.id, document);
-      setSubmitted(false);
-      setSaved(true);
-      onSaved(view);
-    } catch (error) {
-      if (error instanceof ApiError && error.issues.length > 0) {
-        setServerIssues(error.issues);
-        summary.current?.focus();
-      } else {
-        setSaveError(error);
-      }
-    } finally {
-      setSaving(false);
-    }
+    edited();
   };
 
   const upcoming = settings.scheduleKind === 'cron' ? upcomingCronTimes(settings.cron, new Date(), 3) : [];
@@ -93,7 +62,7 @@ export function SettingsTab({ connection, onSaved }: TabProps) {
       noValidate
       onSubmit={(event) => {
         event.preventDefault();
-        void save();
+        void save(document);
       }}
     >
       <div ref={summary} tabIndex={-1}>
@@ -234,8 +203,7 @@ export function SettingsTab({ connection, onSaved }: TabProps) {
           creating={false}
           onChange={(change) => {
             setForm((current) => ({ ...current, identity: { ...current.identity, ...change } }));
-            setServerIssues([]);
-            setSaved(false);
+            edited();
           }}
         />
       </section>
@@ -249,8 +217,7 @@ export function SettingsTab({ connection, onSaved }: TabProps) {
           disabled={saving || !dirty}
           onClick={() => {
             setForm(fresh());
-            setSubmitted(false);
-            setServerIssues([]);
+            discarded();
           }}
         >
           Discard changes
